@@ -1,0 +1,166 @@
+// The public API (prism/runtime/api.h) and the entry points its templates call
+// (prism/runtime/internal/core.h), on top of CoreRuntime.
+
+#include <fmt/format.h>
+
+#include "core_runtime.h"
+#include "prism/runtime/api.h"
+#include "prism/runtime/errors.h"
+#include "prism/runtime/internal/core.h"
+#include "prism/runtime/remote.h"
+#include "task_context.h"
+#include "worker_pool.h"
+
+namespace prism {
+namespace {
+
+std::shared_ptr<runtime::CoreRuntime> Need(const char* api) {
+  auto rt = runtime::CoreRuntime::Current();
+  if (!rt) throw PrismError(fmt::format("{} called before prism::Init (or after prism::Shutdown)", api));
+  return rt;
+}
+
+}  // namespace
+
+void Init() { runtime::CoreRuntime::Initialize(Config{}, 0, nullptr); }
+void Init(int argc, char** argv) { runtime::CoreRuntime::Initialize(Config{}, argc, argv); }
+void Init(const Config& config) { runtime::CoreRuntime::Initialize(config, 0, nullptr); }
+void Init(const Config& config, int argc, char** argv) { runtime::CoreRuntime::Initialize(config, argc, argv); }
+void Shutdown() { runtime::CoreRuntime::Finalize(); }
+bool IsInitialized() { return runtime::CoreRuntime::Current() != nullptr; }
+
+RuntimeContext GetRuntimeContext() {
+  Need("prism::GetRuntimeContext");
+  return RuntimeContext();
+}
+
+std::string GetNamespace() { return Need("prism::GetNamespace")->job().job_namespace; }
+
+std::string RuntimeContext::GetJobId() const { return Need("RuntimeContext::GetJobId")->job().job_id.Hex(); }
+std::string RuntimeContext::GetNamespace() const {
+  return Need("RuntimeContext::GetNamespace")->job().job_namespace;
+}
+std::string RuntimeContext::GetNodeId() const {
+  auto rt = Need("RuntimeContext::GetNodeId");
+  return fmt::format("{}{:016x}", rt->job().job_id.Hex(), static_cast<uint64_t>(rt->rank()));
+}
+int RuntimeContext::GetRank() const { return Need("RuntimeContext::GetRank")->rank(); }
+int RuntimeContext::GetWorldSize() const { return Need("RuntimeContext::GetWorldSize")->size(); }
+std::string RuntimeContext::GetTaskId() const {
+  auto rt = Need("RuntimeContext::GetTaskId");
+  TaskId id = runtime::CurrentTaskId();
+  if (id.IsNil()) id = TaskId{rt->rank(), 0};  // the driver's (or a rank's main thread's) own task
+  return id.Hex();
+}
+std::string RuntimeContext::GetHostname() const { return Need("RuntimeContext::GetHostname")->hostname(); }
+std::string RuntimeContext::GetSessionDir() const { return Need("RuntimeContext::GetSessionDir")->job().session_dir; }
+
+namespace internal {
+
+void CheckInitialized(const char* api) { Need(api); }
+
+BufferPtr AllocateObject(size_t size, std::span<const std::byte> metadata) {
+  auto rt = runtime::CoreRuntime::Current();
+  return ObjectBuffer::Create(rt ? rt->pool() : nullptr, size, metadata);
+}
+
+void AddLocalRef(const ObjectId& id) {
+  if (auto rt = runtime::CoreRuntime::Current()) rt->objects().AddLocalRef(id);
+}
+void RemoveLocalRef(const ObjectId& id) {
+  if (auto rt = runtime::CoreRuntime::Current()) rt->objects().RemoveLocalRef(id);
+}
+void OnRefSerialized(const ObjectId& id) {
+  if (auto rt = runtime::CoreRuntime::Current()) rt->objects().OnRefSerialized(id);
+}
+void OnRefDeserialized(const ObjectId& id) {
+  if (auto rt = runtime::CoreRuntime::Current()) rt->objects().OnRefDeserialized(id);
+}
+
+ObjectId Put(BufferPtr buffer) { return Need("prism::Put")->objects().Put(std::move(buffer)); }
+
+ObjectId SubmitTask(const std::string& function, std::vector<TaskArg> args, const TaskOptions& options) {
+  return Need("prism::Task(...).Remote")->tasks().Submit(function, std::move(args), options);
+}
+
+std::vector<BufferPtr> GetObjects(const std::vector<ObjectId>& ids, int64_t timeout_ms) {
+  auto rt = Need("prism::Get");
+  runtime::WorkerPool::BlockedScope lend_cpu;  // a task blocked here lends its CPU
+  return rt->objects().Get(ids, timeout_ms);
+}
+
+std::vector<bool> WaitObjects(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms) {
+  auto rt = Need("prism::Wait");
+  runtime::WorkerPool::BlockedScope lend_cpu;
+  return rt->objects().Wait(ids, num_objects, timeout_ms);
+}
+
+FunctionRegistry& FunctionRegistry::Instance() {
+  static FunctionRegistry* registry = new FunctionRegistry();  // used during static init and exit
+  return *registry;
+}
+
+void FunctionRegistry::Add(std::string name, std::string key, size_t arity, Invoker invoke) {
+  std::lock_guard lock(mu_);
+  auto it = by_name_.find(name);
+  if (it != by_name_.end()) {
+    auto same = name_by_key_.find(key);
+    if (same != name_by_key_.end() && same->second == name) return;  // the same function again
+    std::fprintf(stderr,
+                 "prism: PRISM_REMOTE: the name '%s' is registered for two different functions; qualify one "
+                 "of them (ns::%s)\n",
+                 name.c_str(), name.c_str());
+    std::abort();
+  }
+  name_by_key_.emplace(std::move(key), name);
+  auto fn = std::make_unique<RemoteFunction>();
+  fn->name = name;
+  fn->arity = arity;
+  fn->invoke = std::move(invoke);
+  by_name_.emplace(std::move(name), std::move(fn));
+}
+
+const RemoteFunction* FunctionRegistry::Find(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second.get();
+}
+
+const std::string* FunctionRegistry::NameOf(std::string_view key) const {
+  std::lock_guard lock(mu_);
+  auto it = name_by_key_.find(key);
+  return it == name_by_key_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> FunctionRegistry::Names() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [name, fn] : by_name_) out.push_back(name);
+  return out;
+}
+
+std::vector<std::string> SplitRemoteNames(std::string_view names) {
+  std::vector<std::string> out;
+  int depth = 0;
+  std::string current;
+  auto flush = [&] {
+    size_t b = current.find_first_not_of(" \t\n&");
+    size_t e = current.find_last_not_of(" \t\n");
+    out.push_back(b == std::string::npos ? std::string() : current.substr(b, e - b + 1));
+    current.clear();
+  };
+  for (char c : names) {
+    if (c == '<' || c == '(') ++depth;
+    if (c == '>' || c == ')') --depth;
+    if (c == ',' && depth == 0) {
+      flush();
+    } else {
+      current += c;
+    }
+  }
+  flush();
+  return out;
+}
+
+}  // namespace internal
+}  // namespace prism

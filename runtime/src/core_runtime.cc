@@ -1,0 +1,385 @@
+#include "core_runtime.h"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "prism/common/clock.h"
+#include "prism/common/logging.h"
+#include "prism/common/wire.h"
+#include "prism/runtime/errors.h"
+#include "prism/transport/mpi_bootstrap.h"
+
+namespace prism::runtime {
+namespace {
+
+spdlog::logger& Log() {
+  static spdlog::logger& logger = log::Get("runtime");
+  return logger;
+}
+
+// The live runtime. A shared_ptr so that API calls racing with Shutdown keep it alive.
+std::atomic<std::shared_ptr<CoreRuntime>> g_runtime;
+// The bootstrap outlives a runtime: a singleton may Init again after Shutdown, and MPI can be
+// initialised only once per process.
+std::unique_ptr<transport::Bootstrap> g_bootstrap;
+std::once_flag g_atexit_once;
+
+// Ends the process if a shutdown step hangs (a dead peer in MPI_Finalize, a task that never
+// returns): exit code `code` after `timeout_ms`, unless Disarm()ed.
+class ShutdownWatchdog {
+ public:
+  ShutdownWatchdog(int64_t timeout_ms, int code, std::string what) {
+    thread_ = std::jthread([this, timeout_ms, code, what = std::move(what)](std::stop_token stop) {
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, stop, std::chrono::milliseconds(timeout_ms), [] { return false; })) return;
+      if (stop.stop_requested()) return;
+      Log().critical("{} did not finish within {} ms; exiting with code {}", what, timeout_ms, code);
+      log::Flush();
+      _exit(code);
+    });
+  }
+  ~ShutdownWatchdog() {
+    thread_.request_stop();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  std::jthread thread_;
+};
+
+// --prism-<name>=<value> arguments.
+std::map<std::string, std::string> ParseArguments(int argc, char** argv) {
+  std::map<std::string, std::string> out;
+  for (int i = 1; argv != nullptr && i < argc; ++i) {
+    std::string arg = argv[i] != nullptr ? argv[i] : "";
+    if (arg.rfind("--prism-", 0) != 0) continue;
+    size_t eq = arg.find('=');
+    if (eq == std::string::npos) {
+      throw PrismError(fmt::format("prism::Init: argument '{}' needs a value: --prism-<setting>=<value>", arg));
+    }
+    out[arg.substr(8, eq - 8)] = arg.substr(eq + 1);
+  }
+  return out;
+}
+
+double AutoCpus(int local_size) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  int allowed = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+  int online = static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+  // Bound to a subset (srun, numactl): the binding is this rank's share. Unbound (mpirun
+  // --bind-to none): the ranks on this host share its cores.
+  if (allowed < online) return std::max(1, allowed);
+  return std::max(1, allowed / std::max(1, local_size));
+}
+
+std::vector<std::byte> EncodeResources(const ResourceSet& set) {
+  std::vector<std::byte> out;
+  WireWriter w(out);
+  w.U32(static_cast<uint32_t>(set.entries().size()));
+  for (const auto& [name, units] : set.entries()) {
+    w.String(name);
+    w.I64(units);
+  }
+  return out;
+}
+
+Result<ResourceSet> DecodeResources(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  ResourceSet set;
+  uint32_t n = r.Count(12);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    std::string name = r.String();
+    set.SetUnits(name, r.I64());
+  }
+  if (!r.AtEnd()) return MakeError(ErrorCode::kMalformed, "malformed resource record");
+  return set;
+}
+
+[[noreturn]] void Fail(const std::string& message) { throw PrismError("prism::Init: " + message); }
+
+}  // namespace
+
+std::shared_ptr<CoreRuntime> CoreRuntime::Current() { return g_runtime.load(std::memory_order_acquire); }
+
+void CoreRuntime::Initialize(const Config& config, int argc, char** argv) {
+  if (Current()) throw PrismError("prism::Init: Prism is already initialised (call prism::Shutdown first)");
+  if (!g_bootstrap) {
+    auto boot = transport::MpiBootstrap::Create(argc > 0 ? &argc : nullptr, argc > 0 ? &argv : nullptr);
+    if (!boot) Fail(boot.error().ToString());
+    g_bootstrap = std::move(*boot);
+  } else if (transport::MpiBootstrap::MpiFinalized()) {
+    Fail("a Prism job under a launcher can be initialised only once per process");
+  }
+  std::call_once(g_atexit_once, [] {
+    std::atexit([] {
+      // The driver forgot prism::Shutdown: end the job so that no rank waits for ever.
+      if (Current()) Finalize();
+      if (g_bootstrap) g_bootstrap->Finalize();
+    });
+  });
+  std::shared_ptr<CoreRuntime> rt(new CoreRuntime());
+  if (g_bootstrap->rank() != 0) {
+    try {
+      rt->Build(config, argc, argv, *g_bootstrap);
+    } catch (const std::exception& e) {
+      log::Get("runtime").critical("rank {}: {}", g_bootstrap->rank(), e.what());
+      log::Flush();
+      std::exit(1);
+    }
+    g_runtime.store(rt);
+    rt->Serve();  // never returns
+  }
+  rt->Build(config, argc, argv, *g_bootstrap);
+  g_runtime.store(rt);
+}
+
+void CoreRuntime::Build(const Config& config, int argc, char** argv, transport::Bootstrap& bootstrap) {
+  bootstrap_ = &bootstrap;
+  rank_ = bootstrap.rank();
+  size_ = bootstrap.size();
+  hostname_ = bootstrap.hostnames()[rank_];
+
+  std::map<std::string, std::string> overrides = config.system_config;
+  for (auto& [name, value] : ParseArguments(argc, argv)) overrides[name] = value;
+  std::vector<std::string> warnings;
+  auto loaded = SystemConfig::Load(overrides, &warnings);
+  if (!loaded) Fail(loaded.error().message);
+  config_ = *loaded;
+  auto file_level = log::ParseLevel(config_.log_level);
+  auto console_level = log::ParseLevel(config_.log_console_level);
+  if (!file_level || !console_level) Fail("bad log level");
+
+  // The job's identity comes from rank 0.
+  JobInfo mine = rank_ == 0 ? MakeJobInfo(config_, config.job_namespace) : JobInfo{};
+  auto shared = bootstrap.Broadcast(mine.Encode(), 0);
+  if (!shared) Fail(shared.error().ToString());
+  auto job = JobInfo::Decode(*shared);
+  if (!job) Fail(job.error().ToString());
+  job_ = *job;
+
+  std::string log_dir = job_.session_dir + "/logs";
+  if (Status s = MakeDirectories(log_dir); !s) Fail(s.error().message);
+  log::LogOptions log_options;
+  log_options.rank = rank_;
+  log_options.file = fmt::format("{}/rank-{}.log", log_dir, rank_);
+  log_options.file_level = *file_level;
+  log_options.console_level = *console_level;
+  if (Status s = log::Configure(log_options); !s) Fail(s.error().message);
+  for (const auto& w : warnings) Log().warn("{}", w);
+  Log().info("rank {} of {} on {} (launcher {}), job {}, namespace {}", rank_, size_, hostname_, bootstrap.launcher(),
+             job_.job_id.Hex(), job_.job_namespace);
+  Log().debug("configuration:\n{}", config_.Describe());
+
+  // Capacities of every rank, exchanged once.
+  double cpus = config_.num_cpus >= 0 ? config_.num_cpus : AutoCpus(bootstrap.local_size());
+  if (rank_ == 0 && config_.head_cpus >= 0) cpus = config_.head_cpus;
+  ResourceSet capacity;
+  if (Status s = capacity.Set("CPU", cpus); !s) Fail(s.error().message);
+  auto all = bootstrap.AllGather(EncodeResources(capacity));
+  if (!all) Fail(all.error().ToString());
+  std::vector<ResourceSet> capacities;
+  for (const auto& bytes : *all) {
+    auto set = DecodeResources(bytes);
+    if (!set) Fail(set.error().ToString());
+    capacities.push_back(*set);
+  }
+
+  transport::TransportOptions transport_options;
+  transport_options.peer_failure_detection = config_.peer_failure_detection;
+  transport_options.progress_spin_us = config_.progress_spin_us;
+  transport_options.startup_timeout_ms = config_.startup_timeout_ms;
+  auto transport = transport::Transport::Create(bootstrap, transport_options);
+  if (!transport) Fail(transport.error().ToString());
+  transport_ = std::move(*transport);
+
+  pool_ = objstore::BufferPool::Create({});
+  store_ = std::make_unique<objstore::ObjectStore>(objstore::ObjectStoreOptions{});
+  objstore::ObjectTransferOptions transfer_options;
+  transfer_options.rma_threshold_bytes = static_cast<size_t>(config_.rma_threshold_bytes);
+  transfer_options.mode = config_.transfer_mode;
+  transfer_ = std::make_unique<objstore::ObjectTransfer>(*transport_, *store_, pool_, transfer_options);
+  ObjectManager::Options object_options;
+  object_options.max_inline_bytes = config_.max_inline_bytes;
+  object_options.get_spin_ns = config_.get_spin_us * 1000;
+  objects_ = std::make_unique<ObjectManager>(*transport_, *store_, *transfer_, pool_, object_options);
+  view_ = std::make_unique<ClusterView>(rank_, capacities);
+  WorkerPool::Options worker_options;
+  worker_options.cpu_units = capacity.Units("CPU");
+  worker_options.max_threads = config_.max_worker_threads;
+  worker_options.spin_ns = config_.worker_spin_us * 1000;
+  workers_ = std::make_unique<WorkerPool>(*transport_, worker_options);
+  executor_ = std::make_unique<TaskExecutor>(*transport_, *store_, *transfer_, pool_, *workers_,
+                                             TaskExecutor::Options{config_.max_inline_bytes});
+  tasks_ = std::make_unique<TaskManager>(*transport_, *objects_, *view_, *executor_, pool_,
+                                         TaskManager::Options{config_.max_inline_bytes});
+
+  transfer_->RegisterHandlers();
+  objects_->RegisterHandlers();
+  executor_->RegisterHandlers();
+  tasks_->RegisterHandlers();
+  RegisterShutdownHandlers();
+  transport_->AddPeerFailureHandler([this](Rank r, const std::string& why) { OnPeerFailure(r, why); });
+  ready_.assign(size_, false);
+
+  if (Status s = transport_->Start(bootstrap); !s) Fail(s.error().ToString());
+  workers_->Start();
+  if (rank_ == 0) {
+    std::ofstream info(job_.session_dir + "/job_info");
+    info << "job_id " << job_.job_id.Hex() << "\nnamespace " << job_.job_namespace << "\nranks " << size_
+         << "\nlauncher " << bootstrap.launcher() << "\n";
+    for (Rank r = 0; r < size_; ++r) {
+      info << "rank " << r << " host " << bootstrap.hostnames()[r] << " cpus " << capacities[r].Amount("CPU") << "\n";
+    }
+    WriteStatus("running");
+  }
+  Log().info("ready: {} CPU, {} worker threads", capacity.Amount("CPU"), workers_->threads());
+}
+
+void CoreRuntime::RegisterShutdownHandlers() {
+  transport_->SetHandler(kShutdownPrepare, [this](Rank source, std::span<const std::byte>) {
+    if (source != 0) return;  // only the driver ends the job
+    Log().info("driver asked to shut down");
+    executor_->Close();
+    transport_->MarkAllDeparting();
+    (void)transport_->Send(0, kShutdownReady, {});
+  });
+  transport_->SetHandler(kShutdownReady, [this](Rank source, std::span<const std::byte>) {
+    {
+      std::lock_guard lock(state_mu_);
+      ready_[source] = true;
+    }
+    transport_->MarkDeparting(source);
+    state_event_.Notify();
+  });
+  transport_->SetHandler(kShutdownCommit, [this](Rank source, std::span<const std::byte>) {
+    if (source != 0) return;
+    exit_requested_.store(true);
+    state_event_.Notify();
+  });
+}
+
+void CoreRuntime::OnPeerFailure(Rank rank, const std::string& why) {
+  tasks_->OnPeerFailure(rank, why);
+  objects_->OnPeerFailure(rank, why);
+  {
+    std::lock_guard lock(state_mu_);
+    dead_.push_back(rank);
+  }
+  exit_code_.store(1);  // the job lost a rank: it did not succeed
+  if (rank_ != 0 && rank == 0) {
+    Log().error("the driver (rank 0) died: this rank leaves the job");
+    exit_requested_.store(true);
+  }
+  state_event_.Notify();
+}
+
+void CoreRuntime::Serve() {
+  Log().info("serving tasks");
+  while (!exit_requested_.load()) {
+    state_event_.Sleep([this] { return exit_requested_.load(); }, 100'000'000);
+  }
+  int code = exit_code_.load();
+  {
+    ShutdownWatchdog watchdog(config_.shutdown_timeout_ms, code, "shutdown of this rank");
+    g_runtime.store(nullptr);
+    TearDown();
+    bootstrap_->Finalize();
+  }
+  Log().info("exiting with code {}", code);
+  log::Flush();
+  std::exit(code);
+}
+
+void CoreRuntime::Finalize() {
+  std::shared_ptr<CoreRuntime> rt = g_runtime.exchange(nullptr);
+  if (!rt) return;
+  rt->ShutdownJob();
+}
+
+void CoreRuntime::ShutdownJob() {
+  int64_t timeout = config_.shutdown_timeout_ms;
+  ShutdownWatchdog watchdog(2 * timeout, 1, "prism::Shutdown");
+  executor_->Close();
+  for (Rank r = 1; r < size_; ++r) {
+    if (transport_->IsAlive(r)) (void)transport_->Send(r, kShutdownPrepare, {});
+  }
+  auto all_answered = [this] {
+    std::lock_guard lock(state_mu_);
+    for (Rank r = 1; r < size_; ++r) {
+      if (!ready_[r] && transport_->IsAlive(r)) return false;
+    }
+    return true;
+  };
+  if (!transport_->WaitUntil(all_answered, state_event_, NowNanos() + timeout * 1'000'000, 0)) {
+    Log().error("not every rank answered the shutdown within {} ms; leaving anyway", timeout);
+  }
+  transport_->MarkAllDeparting();
+  for (Rank r = 1; r < size_; ++r) {
+    if (transport_->IsAlive(r)) (void)transport_->Send(r, kShutdownCommit, {});
+  }
+  std::vector<Rank> dead;
+  {
+    std::lock_guard lock(state_mu_);
+    dead = dead_;
+  }
+  TearDown();
+  if (dead.empty()) {
+    WriteStatus("succeeded");
+  } else {
+    WriteStatus(fmt::format("failed: ranks {} died", fmt::join(dead, ",")));
+    Log().error("job ends without ranks {}", fmt::join(dead, ","));
+  }
+  // Under a launcher MPI is finalised now (the scheduler ranks are waiting in MPI_Finalize); a
+  // singleton keeps it so that it can Init again.
+  if (size_ > 1) bootstrap_->Finalize();
+  Log().info("shut down");
+  log::Flush();
+}
+
+void CoreRuntime::TearDown() {
+  if (torn_down_) return;
+  torn_down_ = true;
+  if (objects_ && store_) {
+    auto o = objects_->stats();
+    auto s = store_->stats();
+    auto p = pool_->stats();
+    Log().info("at shutdown: {} object entries ({} owned, {} freed so far); store {} objects, {} B primary, {} B "
+               "secondary; pool {} B in use, {} B cached; {} tasks in flight",
+               o.entries, o.owned, o.freed, s.objects, s.primary_bytes, s.secondary_bytes, p.allocated_bytes,
+               p.cached_bytes, tasks_ ? tasks_->in_flight() : 0);
+  }
+  if (workers_) workers_->Stop();
+  if (pool_) pool_->DropRegistrations();
+  if (transport_) transport_->Stop();
+}
+
+void CoreRuntime::WriteStatus(const std::string& status) const {
+  std::ofstream out(job_.session_dir + "/status");
+  out << status << "\n";
+}
+
+CoreRuntime::~CoreRuntime() {
+  TearDown();
+  // Components go in reverse order of construction (members below the transport first).
+  tasks_.reset();
+  executor_.reset();
+  workers_.reset();
+  view_.reset();
+  objects_.reset();
+  transfer_.reset();
+  store_.reset();
+  transport_.reset();
+}
+
+}  // namespace prism::runtime

@@ -1,0 +1,94 @@
+#pragma once
+// CoreRuntime: one rank's assembled runtime, from Init to Shutdown.
+//
+// Init on every rank: configuration, bootstrap (MPI), job identity from rank 0, logging into the
+// session directory, capacities exchanged, transport connected, then the object store, object
+// manager, task manager, executor and worker pool. Rank 0 returns to main as the driver; every
+// other rank serves (Serve) until the driver's shutdown or death, then exits the process.
+//
+// Shutdown is two-phase so that no rank mistakes another's orderly exit for a death: the driver
+// sends Prepare (stop taking work, expect peers to leave), waits for every live rank's Ready,
+// then sends Commit, and everyone tears down.
+//
+// Thread contract: Initialize/Finalize from one thread; accessors thread-safe.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "cluster_view.h"
+#include "object_manager.h"
+#include "prism/common/config.h"
+#include "prism/common/futex.h"
+#include "prism/objstore/object_store.h"
+#include "prism/objstore/object_transfer.h"
+#include "prism/runtime/config.h"
+#include "prism/transport/bootstrap.h"
+#include "prism/transport/transport.h"
+#include "session.h"
+#include "task_executor.h"
+#include "task_manager.h"
+#include "worker_pool.h"
+
+namespace prism::runtime {
+
+class CoreRuntime {
+ public:
+  /// prism::Init. Throws PrismError on rank 0; other ranks never return.
+  static void Initialize(const Config& config, int argc, char** argv);
+  /// prism::Shutdown on the driver. Idempotent.
+  static void Finalize();
+  /// The live runtime, or null.
+  static std::shared_ptr<CoreRuntime> Current();
+
+  ~CoreRuntime();
+
+  Rank rank() const { return rank_; }
+  int size() const { return size_; }
+  const JobInfo& job() const { return job_; }
+  const std::string& hostname() const { return hostname_; }
+  const SystemConfig& config() const { return config_; }
+  ObjectManager& objects() { return *objects_; }
+  TaskManager& tasks() { return *tasks_; }
+  transport::Transport& transport() { return *transport_; }
+  const std::shared_ptr<objstore::BufferPool>& pool() const { return pool_; }
+
+ private:
+  CoreRuntime() = default;
+  void Build(const Config& config, int argc, char** argv, transport::Bootstrap& bootstrap);
+  void RegisterShutdownHandlers();
+  void OnPeerFailure(Rank rank, const std::string& why);
+  void Serve();
+  void ShutdownJob();
+  void TearDown();
+  void WriteStatus(const std::string& status) const;
+
+  SystemConfig config_;
+  Rank rank_ = 0;
+  int size_ = 1;
+  std::string hostname_;
+  JobInfo job_;
+  transport::Bootstrap* bootstrap_ = nullptr;
+
+  std::unique_ptr<transport::Transport> transport_;
+  std::shared_ptr<objstore::BufferPool> pool_;
+  std::unique_ptr<objstore::ObjectStore> store_;
+  std::unique_ptr<objstore::ObjectTransfer> transfer_;
+  std::unique_ptr<ObjectManager> objects_;
+  std::unique_ptr<ClusterView> view_;
+  std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<TaskExecutor> executor_;
+  std::unique_ptr<TaskManager> tasks_;
+  bool torn_down_ = false;
+
+  // Shutdown and failures.
+  std::mutex state_mu_;
+  std::vector<bool> ready_;  // driver: ranks that answered Prepare
+  std::vector<Rank> dead_;
+  Event state_event_;
+  std::atomic<bool> exit_requested_{false};
+  std::atomic<int> exit_code_{0};
+};
+
+}  // namespace prism::runtime

@@ -1,0 +1,28 @@
+#pragma once
+// Error objects: a failure stored in place of a value, so that every reader re-throws it
+// (Ray stores task exceptions the same way). Small, always travels inline.
+
+#include <memory>
+#include <string>
+
+#include "prism/common/ids.h"
+#include "prism/objstore/buffer_pool.h"
+#include "prism/objstore/object_buffer.h"
+
+namespace prism::runtime {
+
+enum class ErrorKind : uint8_t {
+  kTask = 1,           // the task threw -> prism::TaskError
+  kWorkerCrashed = 2,  // its rank died -> prism::WorkerCrashedError
+  kObjectLost = 3,     // no copy reachable -> prism::ObjectLostError
+  kOwnerDied = 4,      // owner gone -> prism::OwnerDiedError
+  kUnschedulable = 5,  // no rank can run it -> prism::TaskUnschedulableError
+  kSystem = 6,         // anything else -> prism::PrismError
+};
+
+std::shared_ptr<objstore::ObjectBuffer> MakeErrorObject(const std::shared_ptr<objstore::BufferPool>& pool,
+                                                        ErrorKind kind, const std::string& function, Rank rank,
+                                                        const std::string& message,
+                                                        const std::string& exception_type = "");
+
+}  // namespace prism::runtime

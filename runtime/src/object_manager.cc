@@ -1,0 +1,543 @@
+#include "object_manager.h"
+
+#include <fmt/format.h>
+
+#include "prism/common/clock.h"
+#include "prism/common/logging.h"
+#include "prism/runtime/errors.h"
+
+namespace prism::runtime {
+namespace {
+
+spdlog::logger& Log() {
+  static spdlog::logger& logger = log::Get("objects");
+  return logger;
+}
+
+}  // namespace
+
+ObjectManager::ObjectManager(transport::Transport& transport, objstore::ObjectStore& store,
+                             objstore::ObjectTransfer& transfer, std::shared_ptr<objstore::BufferPool> pool,
+                             const Options& options)
+    : transport_(transport),
+      store_(store),
+      transfer_(transfer),
+      pool_(std::move(pool)),
+      options_(options),
+      self_(transport.rank()) {}
+
+void ObjectManager::RegisterHandlers() {
+  transport_.SetHandler(kObjectStatusRequest,
+                        [this](Rank s, std::span<const std::byte> p) { OnStatusRequest(s, p); });
+  transport_.SetHandler(kObjectStatusReply, [this](Rank s, std::span<const std::byte> p) { OnStatusReply(s, p); });
+  transport_.SetHandler(kFreeObjects, [this](Rank s, std::span<const std::byte> p) { OnFreeObjects(s, p); });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Owner side
+
+ObjectId ObjectManager::Put(BufferPtr value) {
+  ObjectId id = ObjectId::ForPut(self_, next_put_.fetch_add(1, std::memory_order_relaxed));
+  uint64_t size = value->size();
+  store_.Add(id, std::move(value), /*primary=*/true);
+  Shard& shard = ShardOf(id);
+  std::lock_guard lock(shard.mu);
+  Entry& e = shard.entries[id];
+  e.owned = true;
+  e.ready = true;
+  e.location = self_;
+  e.size = size;
+  e.local_refs = 1;
+  return id;
+}
+
+ObjectId ObjectManager::PutPinned(BufferPtr value) {
+  ObjectId id = ObjectId::ForPut(self_, next_put_.fetch_add(1, std::memory_order_relaxed));
+  uint64_t size = value->size();
+  store_.Add(id, std::move(value), /*primary=*/true);
+  Shard& shard = ShardOf(id);
+  std::lock_guard lock(shard.mu);
+  Entry& e = shard.entries[id];
+  e.owned = true;
+  e.ready = true;
+  e.location = self_;
+  e.size = size;
+  e.pins = 1;
+  return id;
+}
+
+void ObjectManager::AddPendingReturn(const ObjectId& id) {
+  Shard& shard = ShardOf(id);
+  std::lock_guard lock(shard.mu);
+  Entry& e = shard.entries[id];
+  e.owned = true;
+  e.local_refs = 1;
+}
+
+ObjectManager::Readiness ObjectManager::MarkReady(Entry& e, Rank location, uint64_t size) {
+  e.ready = true;
+  e.location = location;
+  e.size = size;
+  Readiness r;
+  r.callbacks.swap(e.waiting);
+  r.remote_waiters.swap(e.remote_waiters);
+  r.info.location = location;
+  r.info.size = size;
+  return r;
+}
+
+void ObjectManager::Fire(const ObjectId& id, Readiness readiness) {
+  if (readiness.callbacks.empty() && readiness.remote_waiters.empty()) return;
+  readiness.info.local = store_.Find(id);
+  for (Rank waiter : readiness.remote_waiters) ReplyStatus(waiter, id, readiness.info);
+  for (auto& cb : readiness.callbacks) cb(readiness.info);
+}
+
+void ObjectManager::SetValue(const ObjectId& id, BufferPtr value) {
+  uint64_t size = value->size();
+  store_.Add(id, std::move(value), /*primary=*/true);
+  Readiness readiness;
+  std::optional<Release> release;
+  {
+    Shard& shard = ShardOf(id);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.entries.find(id);
+    if (it == shard.entries.end()) {
+      // Nobody holds a reference any more: the value is not needed.
+      release = Release{id, true, self_};
+    } else {
+      readiness = MarkReady(it->second, self_, size);
+      if (readiness.callbacks.empty() && readiness.remote_waiters.empty()) release = MaybeRelease(shard, it);
+    }
+  }
+  Fire(id, std::move(readiness));
+  if (release) DoRelease(*release);
+}
+
+void ObjectManager::SetLocation(const ObjectId& id, Rank location, uint64_t size) {
+  Readiness readiness;
+  std::optional<Release> release;
+  {
+    Shard& shard = ShardOf(id);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.entries.find(id);
+    if (it == shard.entries.end()) {
+      release = Release{id, true, location};
+    } else {
+      readiness = MarkReady(it->second, location, size);
+      if (readiness.callbacks.empty() && readiness.remote_waiters.empty()) release = MaybeRelease(shard, it);
+    }
+  }
+  Fire(id, std::move(readiness));
+  if (release) DoRelease(*release);
+}
+
+// ---------------------------------------------------------------------------------------------
+// References and freeing
+
+bool ObjectManager::Releasable(const Entry& e) const {
+  if (e.local_refs > 0 || e.pins > 0 || !e.waiting.empty() || !e.remote_waiters.empty()) return false;
+  if (!e.owned) return true;
+  return e.ready && !e.escaped;
+}
+
+std::optional<ObjectManager::Release> ObjectManager::MaybeRelease(Shard& shard,
+                                                                  std::unordered_map<ObjectId, Entry>::iterator it) {
+  if (!Releasable(it->second)) return std::nullopt;
+  Release r{it->first, it->second.owned, it->second.location};
+  shard.entries.erase(it);
+  return r;
+}
+
+void ObjectManager::DoRelease(const Release& r) {
+  if (!r.owned) return;  // a borrower's copies are secondary: the store ages them out
+  freed_.fetch_add(1, std::memory_order_relaxed);
+  store_.Remove(r.id);
+  if (r.location != self_ && r.location != kNoRank && transport_.IsAlive(r.location)) {
+    ObjectId ids[1] = {r.id};
+    (void)transport_.Send(r.location, kFreeObjects, EncodeObjectIds(ids));
+  }
+}
+
+void ObjectManager::AddLocalRef(const ObjectId& id) {
+  Shard& shard = ShardOf(id);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.entries.find(id);
+  if (it != shard.entries.end()) {
+    ++it->second.local_refs;
+  } else if (id.owner != self_) {
+    shard.entries[id].local_refs = 1;
+  } else {
+    Log().warn("a reference to {} was copied after the object was freed", id.ToString());
+  }
+}
+
+void ObjectManager::RemoveLocalRef(const ObjectId& id) {
+  std::optional<Release> release;
+  {
+    Shard& shard = ShardOf(id);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.entries.find(id);
+    if (it == shard.entries.end()) return;
+    --it->second.local_refs;
+    release = MaybeRelease(shard, it);
+  }
+  if (release) DoRelease(*release);
+}
+
+void ObjectManager::OnRefSerialized(const ObjectId& id) {
+  if (id.owner != self_) return;  // escaped already when the owner first let it go
+  Shard& shard = ShardOf(id);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.entries.find(id);
+  if (it != shard.entries.end()) it->second.escaped = true;
+}
+
+void ObjectManager::OnRefDeserialized(const ObjectId& id) { AddLocalRef(id); }
+
+void ObjectManager::Pin(const ObjectId& id) {
+  Shard& shard = ShardOf(id);
+  std::lock_guard lock(shard.mu);
+  ++shard.entries[id].pins;  // a borrowed id gets an entry here if it had none
+}
+
+void ObjectManager::Unpin(const ObjectId& id) {
+  std::optional<Release> release;
+  {
+    Shard& shard = ShardOf(id);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.entries.find(id);
+    if (it == shard.entries.end()) return;
+    --it->second.pins;
+    release = MaybeRelease(shard, it);
+  }
+  if (release) DoRelease(*release);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Readiness and values
+
+void ObjectManager::WhenReady(const ObjectId& id, ReadyCallback done) {
+  bool ask_owner = false;
+  bool call_now = true;
+  ReadyInfo info;
+  {
+    Shard& shard = ShardOf(id);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.entries.find(id);
+    if (it == shard.entries.end()) {
+      if (id.owner == self_) {
+        // Owned but gone: only a freed object, read through a stale id.
+        info.location = self_;
+      } else {
+        it = shard.entries.emplace(id, Entry{}).first;
+      }
+    }
+    if (it != shard.entries.end()) {
+      Entry& e = it->second;
+      if (e.ready) {
+        info.location = e.location;
+        info.size = e.size;
+      } else {
+        call_now = false;
+        e.waiting.push_back(std::move(done));
+        if (!e.owned && !e.status_requested) {
+          e.status_requested = true;
+          ask_owner = true;
+        }
+      }
+    }
+  }
+  if (call_now) {
+    info.local = store_.Find(id);
+    done(info);
+    return;
+  }
+  if (ask_owner) {
+    ObjectId ids[1] = {id};
+    Status s = transport_.Send(id.owner, kObjectStatusRequest, EncodeObjectIds(ids));
+    if (!s) SetError(id, ErrorKind::kOwnerDied, fmt::format("{}: its owner rank {} is unreachable: {}", id.ToString(),
+                                                            id.owner, s.ToString()), /*force=*/false);
+  }
+}
+
+void ObjectManager::WhenLocal(const ObjectId& id, LocalCallback done) {
+  if (BufferPtr local = store_.Find(id)) {
+    done(std::move(local));
+    return;
+  }
+  WhenReady(id, [this, id, done = std::move(done)](const ReadyInfo& info) {
+    if (info.local) {
+      done(info.local);
+      return;
+    }
+    if (info.location == self_ || info.location == kNoRank) {
+      done(MakeErrorObject(pool_, ErrorKind::kObjectLost, "", self_,
+                           fmt::format("{} has no copy left (it was freed or evicted)", id.ToString())));
+      return;
+    }
+    Rank holder = info.location;
+    transfer_.Pull(id, holder, [this, id, holder, done](Result<BufferPtr> pulled) {
+      if (pulled) {
+        done(std::move(*pulled));
+      } else {
+        ErrorKind kind = ErrorKind::kObjectLost;
+        done(MakeErrorObject(pool_, kind, "", self_,
+                             fmt::format("cannot fetch {} from rank {}: {}", id.ToString(), holder,
+                                         pulled.error().ToString())));
+      }
+    });
+  });
+}
+
+namespace {
+
+// Shared by a blocking call and the callbacks it registered (which may fire after it returns).
+struct GetState {
+  explicit GetState(size_t n) : results(n), remaining(static_cast<int64_t>(n)) {}
+  std::mutex mu;
+  std::vector<BufferPtr> results;
+  std::atomic<int64_t> remaining;
+  Event event;
+};
+
+}  // namespace
+
+std::vector<BufferPtr> ObjectManager::Get(const std::vector<ObjectId>& ids, int64_t timeout_ms) {
+  int64_t deadline = timeout_ms < 0 ? -1 : NowNanos() + timeout_ms * 1'000'000;
+  std::vector<BufferPtr> out(ids.size());
+  std::vector<size_t> missing;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i].IsNil()) throw PrismError("prism::Get: a nil ObjectRef has no value");
+    out[i] = store_.Find(ids[i]);
+    if (!out[i]) missing.push_back(i);
+  }
+  if (missing.empty()) return out;
+
+  auto state = std::make_shared<GetState>(missing.size());
+  for (size_t k = 0; k < missing.size(); ++k) {
+    WhenLocal(ids[missing[k]], [state, k](BufferPtr value) {
+      {
+        std::lock_guard lock(state->mu);
+        state->results[k] = std::move(value);
+      }
+      if (state->remaining.fetch_sub(1) == 1) state->event.Notify();
+    });
+  }
+  bool done = transport_.WaitUntil([&] { return state->remaining.load() == 0; }, state->event, deadline,
+                                   options_.get_spin_ns);
+  if (!done) {
+    std::string which;
+    std::lock_guard lock(state->mu);
+    for (size_t k = 0; k < missing.size(); ++k) {
+      if (!state->results[k]) {
+        which = ids[missing[k]].ToString();
+        break;
+      }
+    }
+    throw GetTimeoutError(fmt::format("prism::Get timed out after {} ms waiting for {}", timeout_ms, which));
+  }
+  std::lock_guard lock(state->mu);
+  for (size_t k = 0; k < missing.size(); ++k) out[missing[k]] = std::move(state->results[k]);
+  return out;
+}
+
+namespace {
+
+struct WaitState {
+  explicit WaitState(size_t n) : ready(n) {}
+  std::vector<std::atomic<bool>> ready;
+  std::atomic<int64_t> count{0};
+  Event event;
+};
+
+}  // namespace
+
+std::vector<bool> ObjectManager::Wait(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms) {
+  if (num_objects < 0 || static_cast<size_t>(num_objects) > ids.size()) {
+    throw PrismError(fmt::format("prism::Wait: num_objects = {} must be between 0 and the number of refs ({})",
+                                 num_objects, ids.size()));
+  }
+  int64_t deadline = timeout_ms < 0 ? -1 : NowNanos() + timeout_ms * 1'000'000;
+  auto state = std::make_shared<WaitState>(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i].IsNil()) throw PrismError("prism::Wait: a nil ObjectRef never becomes ready");
+    WhenReady(ids[i], [state, i](const ReadyInfo&) {
+      state->ready[i].store(true);
+      state->count.fetch_add(1);
+      state->event.Notify();
+    });
+  }
+  if (num_objects > 0) {
+    transport_.WaitUntil([&] { return state->count.load() >= num_objects; }, state->event, deadline,
+                         options_.get_spin_ns);
+  }
+  std::vector<bool> out(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) out[i] = state->ready[i].load();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status protocol
+
+void ObjectManager::ReplyStatus(Rank to, const ObjectId& id, const ReadyInfo& info) {
+  ObjectStatus status;
+  status.id = id;
+  if (info.location == self_) {
+    BufferPtr local = info.local ? info.local : store_.Find(id);
+    if (!local) {
+      status.value = MakeErrorObject(pool_, ErrorKind::kObjectLost, "", self_,
+                                     fmt::format("{} has no copy on its owner rank {}", id.ToString(), self_));
+    } else if (static_cast<int64_t>(local->size()) <= options_.max_inline_bytes) {
+      status.value = std::move(local);
+    } else {
+      status.kind = ObjectStatus::kLocated;
+      status.location = self_;
+      status.size = local->size();
+    }
+  } else {
+    status.kind = ObjectStatus::kLocated;
+    status.location = info.location;
+    status.size = info.size;
+  }
+  (void)transport_.Send(to, kObjectStatusReply, EncodeObjectStatus(status));
+}
+
+void ObjectManager::OnStatusRequest(Rank source, std::span<const std::byte> payload) {
+  auto ids = DecodeObjectIds(payload);
+  if (!ids) {
+    Log().warn("dropped a malformed status request from rank {}", source);
+    return;
+  }
+  for (const ObjectId& id : *ids) {
+    if (id.owner != self_) continue;  // not ours: forged or misrouted
+    ReadyInfo info;
+    bool answer_now = false;
+    {
+      Shard& shard = ShardOf(id);
+      std::lock_guard lock(shard.mu);
+      auto it = shard.entries.find(id);
+      if (it == shard.entries.end()) {
+        answer_now = true;
+        info.location = self_;  // unknown here: the reply will say it is lost
+      } else if (it->second.ready) {
+        answer_now = true;
+        info.location = it->second.location;
+        info.size = it->second.size;
+        it->second.escaped = true;
+      } else {
+        it->second.escaped = true;
+        it->second.remote_waiters.push_back(source);
+      }
+    }
+    if (answer_now) ReplyStatus(source, id, info);
+  }
+}
+
+void ObjectManager::OnStatusReply(Rank source, std::span<const std::byte> payload) {
+  auto status = DecodeObjectStatus(payload, pool_);
+  if (!status || status->id.owner != source) {
+    Log().warn("dropped a malformed status reply from rank {}", source);
+    return;
+  }
+  const ObjectId& id = status->id;
+  Rank location = status->kind == ObjectStatus::kInline ? source : status->location;
+  uint64_t size = status->kind == ObjectStatus::kInline ? status->value->size() : status->size;
+  if (status->kind == ObjectStatus::kInline) store_.Add(id, status->value, /*primary=*/false);
+  Readiness readiness;
+  {
+    Shard& shard = ShardOf(id);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.entries.find(id);
+    if (it == shard.entries.end() || it->second.owned) return;
+    readiness = MarkReady(it->second, location, size);
+    it->second.status_requested = false;
+  }
+  Fire(id, std::move(readiness));
+  // An entry made only to learn the status (no handle, no pin) is not kept.
+  Shard& shard = ShardOf(id);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.entries.find(id);
+  if (it != shard.entries.end() && !it->second.owned) (void)MaybeRelease(shard, it);
+}
+
+void ObjectManager::OnFreeObjects(Rank source, std::span<const std::byte> payload) {
+  auto ids = DecodeObjectIds(payload);
+  if (!ids) {
+    Log().warn("dropped a malformed free request from rank {}", source);
+    return;
+  }
+  for (const ObjectId& id : *ids) {
+    if (id.owner == source) store_.Remove(id);  // only an object's owner may free it
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Failures
+
+void ObjectManager::SetError(const ObjectId& id, ErrorKind kind, const std::string& message, bool force) {
+  BufferPtr error = MakeErrorObject(pool_, kind, "", self_, message);
+  Readiness readiness;
+  {
+    Shard& shard = ShardOf(id);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.entries.find(id);
+    if (it == shard.entries.end()) return;
+    if (it->second.ready && !force) return;
+    // Replace any stale copy: the error is what readers must see now.
+    store_.Remove(id);
+    store_.Add(id, error, /*primary=*/it->second.owned);
+    readiness = MarkReady(it->second, self_, error->size());
+  }
+  Fire(id, std::move(readiness));
+}
+
+void ObjectManager::OnPeerFailure(Rank rank, const std::string& why) {
+  struct Action {
+    ObjectId id;
+    ErrorKind kind;
+    bool force;
+  };
+  std::vector<Action> actions;
+  std::vector<ObjectId> promote;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    for (auto& [id, e] : shard.entries) {
+      std::erase(e.remote_waiters, rank);
+      if (!e.owned && id.owner == rank && !e.ready) {
+        actions.push_back({id, ErrorKind::kOwnerDied, false});
+      } else if (e.ready && e.location == rank) {
+        // The primary copy was there. A local copy can take its place; otherwise it is lost.
+        if (e.owned && store_.Contains(id)) {
+          e.location = self_;
+          promote.push_back(id);
+        } else {
+          actions.push_back({id, ErrorKind::kObjectLost, true});
+        }
+      }
+    }
+  }
+  for (const ObjectId& id : promote) {
+    if (BufferPtr local = store_.Find(id)) store_.Add(id, local, /*primary=*/true);
+  }
+  for (const Action& a : actions) {
+    std::string message =
+        a.kind == ErrorKind::kOwnerDied
+            ? fmt::format("{}: its owner rank {} died ({})", a.id.ToString(), rank, why)
+            : fmt::format("{}: the only copy was on rank {}, which died ({})", a.id.ToString(), rank, why);
+    SetError(a.id, a.kind, message, a.force);
+  }
+}
+
+ObjectManager::Stats ObjectManager::stats() const {
+  Stats s;
+  for (const Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    s.entries += shard.entries.size();
+    for (const auto& [id, e] : shard.entries) s.owned += e.owned ? 1 : 0;
+  }
+  s.freed = freed_.load();
+  return s;
+}
+
+}  // namespace prism::runtime

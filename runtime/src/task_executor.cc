@@ -1,0 +1,174 @@
+#include "task_executor.h"
+
+#include <cxxabi.h>
+
+#include <fmt/format.h>
+
+#include "error_object.h"
+#include "prism/common/logging.h"
+#include "prism/runtime/remote.h"
+#include "prism/runtime/serializer.h"
+#include "resources.h"
+#include "task_context.h"
+
+namespace prism::runtime {
+namespace {
+
+spdlog::logger& Log() {
+  static spdlog::logger& logger = log::Get("executor");
+  return logger;
+}
+
+thread_local TaskId g_current_task;
+
+std::string Demangle(const char* name) {
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  std::string out = status == 0 && demangled != nullptr ? demangled : name;
+  std::free(demangled);
+  return out;
+}
+
+}  // namespace
+
+TaskId CurrentTaskId() { return g_current_task; }
+TaskScope::TaskScope(TaskId id) : previous_(g_current_task) { g_current_task = id; }
+TaskScope::~TaskScope() { g_current_task = previous_; }
+
+struct TaskExecutor::Running {
+  TaskSpec spec;
+  std::vector<BufferPtr> args;
+  std::atomic<int64_t> unresolved{0};
+};
+
+TaskExecutor::TaskExecutor(transport::Transport& transport, objstore::ObjectStore& store,
+                           objstore::ObjectTransfer& transfer, std::shared_ptr<objstore::BufferPool> pool,
+                           WorkerPool& workers, const Options& options)
+    : transport_(transport),
+      store_(store),
+      transfer_(transfer),
+      pool_(std::move(pool)),
+      workers_(workers),
+      options_(options) {}
+
+void TaskExecutor::RegisterHandlers() {
+  transport_.SetHandler(kSubmitTask, [this](Rank s, std::span<const std::byte> p) { OnSubmit(s, p); });
+}
+
+void TaskExecutor::OnSubmit(Rank source, std::span<const std::byte> payload) {
+  auto spec = DecodeTaskSpec(payload, pool_);
+  if (!spec) {
+    Log().warn("dropped a task from rank {}: {}", source, spec.error().ToString());
+    return;
+  }
+  if (spec->id.owner != source) {
+    Log().warn("dropped {} from rank {}: a task must come from its owner", spec->id.ToString(), source);
+    return;
+  }
+  Accept(std::move(*spec));
+}
+
+void TaskExecutor::Accept(TaskSpec spec) {
+  if (closed_.load()) {
+    Log().debug("dropped {} ({}): this rank is shutting down", spec.id.ToString(), spec.function);
+    return;
+  }
+  auto task = std::make_shared<Running>();
+  task->spec = std::move(spec);
+  size_t n = task->spec.args.size();
+  task->args.resize(n);
+  std::vector<size_t> to_fetch;
+  for (size_t i = 0; i < n; ++i) {
+    ArgSpec& a = task->spec.args[i];
+    if (a.value) {
+      task->args[i] = std::move(a.value);
+    } else if (BufferPtr local = store_.Find(a.id)) {
+      task->args[i] = std::move(local);
+    } else {
+      to_fetch.push_back(i);
+    }
+  }
+  if (to_fetch.empty()) {
+    ArgumentsReady(task);
+    return;
+  }
+  // Count before starting any pull: a pull may complete synchronously.
+  task->unresolved.store(static_cast<int64_t>(to_fetch.size()) + 1);
+  for (size_t i : to_fetch) {
+    const ArgSpec& a = task->spec.args[i];
+    transfer_.Pull(a.id, a.location, [this, task, i, id = a.id, location = a.location](Result<BufferPtr> r) {
+      task->args[i] = r ? std::move(*r)
+                        : MakeErrorObject(pool_, ErrorKind::kObjectLost, task->spec.function, transport_.rank(),
+                                          fmt::format("argument {} ({}) of {} could not be fetched from rank {}: {}", i,
+                                                      id.ToString(), task->spec.id.ToString(), location,
+                                                      r.error().ToString()));
+      if (task->unresolved.fetch_sub(1) == 1) ArgumentsReady(task);
+    });
+  }
+  if (task->unresolved.fetch_sub(1) == 1) ArgumentsReady(task);
+}
+
+void TaskExecutor::ArgumentsReady(const std::shared_ptr<Running>& task) {
+  // An argument that is an error object fails the task without running it (Ray propagates
+  // upstream failures the same way).
+  for (const BufferPtr& arg : task->args) {
+    if (internal::FormatOf(*arg) == internal::ObjectFormat::kError) {
+      Finish(task->spec, arg);
+      return;
+    }
+  }
+  int64_t cpu = task->spec.resources.Units("CPU");
+  workers_.Enqueue(cpu, [this, task] { Execute(task); });
+}
+
+void TaskExecutor::Execute(const std::shared_ptr<Running>& task) {
+  const TaskSpec& spec = task->spec;
+  Rank self = transport_.rank();
+  BufferPtr result;
+  const internal::RemoteFunction* fn = internal::FunctionRegistry::Instance().Find(spec.function);
+  if (fn == nullptr) {
+    result = MakeErrorObject(pool_, ErrorKind::kTask, spec.function, self,
+                             fmt::format("function '{}' is not registered on rank {} (PRISM_REMOTE missing, or a "
+                                         "different binary?)",
+                                         spec.function, self),
+                             "prism::PrismError");
+  } else {
+    TaskScope scope(spec.id);
+    try {
+      result = fn->invoke(task->args);
+    } catch (const std::exception& e) {
+      result = MakeErrorObject(pool_, ErrorKind::kTask, spec.function, self, e.what(), Demangle(typeid(e).name()));
+    } catch (...) {
+      result = MakeErrorObject(pool_, ErrorKind::kTask, spec.function, self, "a non-standard exception was thrown",
+                               "unknown");
+    }
+  }
+  task->args.clear();  // let argument copies go before the reply
+  Finish(spec, std::move(result));
+}
+
+void TaskExecutor::Finish(const TaskSpec& spec, BufferPtr result) {
+  Rank owner = spec.id.owner;
+  TaskResult out;
+  out.id = spec.id;
+  out.executor_load = workers_.load();
+  ObjectId return_id = ObjectId::ForReturn(spec.id, 1);
+  if (owner != transport_.rank() && static_cast<int64_t>(result->size()) > options_.max_inline_bytes) {
+    // Large: the primary copy stays here; readers pull it.
+    out.stored_size = result->size();
+    store_.Add(return_id, std::move(result), /*primary=*/true);
+  } else {
+    out.value = std::move(result);
+  }
+  if (owner == transport_.rank()) {
+    local_sink_(std::move(out));
+    return;
+  }
+  Status s = transport_.Send(owner, kTaskDone, EncodeTaskResult(out));
+  if (!s) {
+    Log().info("result of {} ({}) not delivered: {}", spec.id.ToString(), spec.function, s.ToString());
+    if (!out.value) store_.Remove(return_id);  // nobody can ask for it
+  }
+}
+
+}  // namespace prism::runtime

@@ -1,0 +1,61 @@
+#pragma once
+// TaskExecutor: runs tasks that owners send to this rank.
+//
+// A task's object arguments are fetched into the local store first (pulled from the rank that
+// holds them); then it waits in the WorkerPool for its CPUs, runs on a worker thread, and its
+// result goes back to the owner: inline when small, else kept here as the primary copy with only
+// its size reported. An exception thrown by the function becomes an error object (TaskError at
+// the caller); an argument that is an error object fails the task without running it.
+//
+// Thread contract: thread-safe; OnSubmit runs in progress context.
+
+#include <functional>
+#include <memory>
+
+#include "messages.h"
+#include "prism/objstore/object_store.h"
+#include "prism/objstore/object_transfer.h"
+#include "prism/transport/transport.h"
+#include "worker_pool.h"
+
+namespace prism::runtime {
+
+class TaskExecutor {
+ public:
+  /// Delivers a result to this rank's own owner side (tasks it submitted to itself).
+  using LocalResultSink = std::function<void(TaskResult)>;
+
+  struct Options {
+    int64_t max_inline_bytes = 100 * 1024;
+  };
+
+  TaskExecutor(transport::Transport& transport, objstore::ObjectStore& store, objstore::ObjectTransfer& transfer,
+               std::shared_ptr<objstore::BufferPool> pool, WorkerPool& workers, const Options& options);
+
+  void RegisterHandlers();
+  void SetLocalResultSink(LocalResultSink sink) { local_sink_ = std::move(sink); }
+
+  /// Accepts a task (from this rank's owner side, or decoded from a message).
+  void Accept(TaskSpec spec);
+
+  /// Stops accepting tasks (shutdown): later ones are dropped.
+  void Close() { closed_.store(true); }
+
+ private:
+  struct Running;
+  void OnSubmit(Rank source, std::span<const std::byte> payload);
+  void ArgumentsReady(const std::shared_ptr<Running>& task);
+  void Execute(const std::shared_ptr<Running>& task);
+  void Finish(const TaskSpec& spec, BufferPtr result);
+
+  transport::Transport& transport_;
+  objstore::ObjectStore& store_;
+  objstore::ObjectTransfer& transfer_;
+  std::shared_ptr<objstore::BufferPool> pool_;
+  WorkerPool& workers_;
+  Options options_;
+  LocalResultSink local_sink_;
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace prism::runtime

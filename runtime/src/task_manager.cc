@@ -1,0 +1,207 @@
+#include "task_manager.h"
+
+#include <fmt/format.h>
+
+#include "error_object.h"
+#include "prism/common/logging.h"
+#include "prism/runtime/errors.h"
+#include "prism/runtime/serializer.h"
+
+namespace prism::runtime {
+namespace {
+
+spdlog::logger& Log() {
+  static spdlog::logger& logger = log::Get("tasks");
+  return logger;
+}
+
+}  // namespace
+
+TaskManager::TaskManager(transport::Transport& transport, ObjectManager& objects, ClusterView& view,
+                         TaskExecutor& executor, std::shared_ptr<objstore::BufferPool> pool, const Options& options)
+    : transport_(transport),
+      objects_(objects),
+      view_(view),
+      executor_(executor),
+      pool_(std::move(pool)),
+      options_(options),
+      self_(transport.rank()) {}
+
+void TaskManager::RegisterHandlers() {
+  transport_.SetHandler(kTaskDone, [this](Rank source, std::span<const std::byte> payload) {
+    auto result = DecodeTaskResult(payload, pool_);
+    if (!result) {
+      Log().warn("dropped a task result from rank {}: {}", source, result.error().ToString());
+      return;
+    }
+    OnTaskDone(source, std::move(*result));
+  });
+  executor_.SetLocalResultSink([this](TaskResult result) { OnTaskDone(self_, std::move(result)); });
+}
+
+ObjectId TaskManager::Submit(const std::string& function, std::vector<internal::TaskArg> args,
+                             const internal::TaskOptions& options) {
+  auto task = std::make_shared<Pending>();
+  TaskSpec& spec = task->spec;
+  spec.id = TaskId{self_, next_task_.fetch_add(1, std::memory_order_relaxed)};
+  spec.function = function;
+  spec.name = options.name;
+  // A task needs 1 CPU unless told otherwise (the seed's default).
+  if (Status s = spec.resources.Set("CPU", 1.0); !s) throw PrismError(s.error().message);
+  for (const auto& [name, amount] : options.resources) {
+    if (Status s = spec.resources.Set(name, amount); !s) {
+      throw PrismError(fmt::format("prism::Task({}).SetResource: {}", function, s.error().message));
+    }
+  }
+  ObjectId return_id = ObjectId::ForReturn(spec.id, 1);
+  objects_.AddPendingReturn(return_id);
+
+  spec.args.resize(args.size());
+  for (size_t i = 0; i < args.size(); ++i) {
+    internal::TaskArg& a = args[i];
+    if (a.is_ref()) {
+      objects_.Pin(a.ref);
+      task->pins.push_back(a.ref);
+      task->refs.push_back(a.ref);
+      task->ref_slots.push_back(i);
+    } else if (static_cast<int64_t>(a.value->size()) > options_.max_inline_bytes) {
+      // A large value goes into the store once; executors pull it (Ray's implicit put).
+      ObjectId id = objects_.PutPinned(std::move(a.value));
+      task->pins.push_back(id);
+      task->refs.push_back(id);
+      task->ref_slots.push_back(i);
+    } else {
+      spec.args[i].value = std::move(a.value);
+    }
+  }
+
+  // Dispatch once every reference argument is ready; the +1 keeps a synchronous completion from
+  // dispatching before all callbacks are registered.
+  task->unresolved.store(static_cast<int64_t>(task->refs.size()) + 1);
+  for (const ObjectId& ref : task->refs) {
+    objects_.WhenReady(ref, [this, task](const ObjectManager::ReadyInfo&) {
+      if (task->unresolved.fetch_sub(1) == 1) Dispatch(task);
+    });
+  }
+  if (task->unresolved.fetch_sub(1) == 1) Dispatch(task);
+  // A submitting thread takes in what has arrived (results of earlier tasks) itself: a driver
+  // that submits in a loop then keeps the progress thread off its cores.
+  transport_.TryProgress();
+  return return_id;
+}
+
+void TaskManager::Dispatch(const std::shared_ptr<Pending>& task) {
+  TaskSpec& spec = task->spec;
+  // Resolve reference arguments: inline small local values, otherwise name where to pull from.
+  for (size_t k = 0; k < task->refs.size(); ++k) {
+    const ObjectId& id = task->refs[k];
+    ArgSpec& slot = spec.args[task->ref_slots[k]];
+    ObjectManager::ReadyInfo info;
+    objects_.WhenReady(id, [&info](const ObjectManager::ReadyInfo& i) { info = i; });  // ready: immediate
+    if (info.local && internal::FormatOf(*info.local) == internal::ObjectFormat::kError) {
+      Fail(task, info.local);  // an upstream failure fails this task too
+      return;
+    }
+    if (info.local && static_cast<int64_t>(info.local->size()) <= options_.max_inline_bytes) {
+      slot.value = info.local;
+    } else {
+      slot.id = id;
+      slot.location = info.location;
+    }
+  }
+
+  std::string missing;
+  Rank target = view_.Pick(spec.resources, &missing);
+  while (target != kNoRank) {
+    task->target = target;
+    {
+      std::lock_guard lock(mu_);
+      in_flight_[spec.id] = task;
+    }
+    view_.OnSubmitted(target);
+    if (target == self_) {
+      executor_.Accept(spec);
+      return;
+    }
+    Status s = transport_.Send(target, kSubmitTask, EncodeTaskSpec(spec));
+    if (s) return;
+    // The rank is gone and the task never reached it: try another one.
+    {
+      std::lock_guard lock(mu_);
+      in_flight_.erase(spec.id);
+    }
+    view_.MarkDead(target);
+    target = view_.Pick(spec.resources, &missing);
+  }
+  std::string message =
+      missing.empty()
+          ? fmt::format("no live rank can run {} ({}): it needs {}", spec.id.ToString(), spec.function,
+                        spec.resources.ToString())
+          : fmt::format("no rank of this job has enough '{}' for {} ({}), which needs {}; a batch allocation "
+                        "does not grow, so the task cannot run",
+                        missing, spec.id.ToString(), spec.function, spec.resources.ToString());
+  Fail(task, MakeErrorObject(pool_, ErrorKind::kUnschedulable, spec.function, self_, message));
+}
+
+void TaskManager::Fail(const std::shared_ptr<Pending>& task, BufferPtr error) {
+  TaskResult result;
+  result.id = task->spec.id;
+  result.value = std::move(error);
+  Complete(task, result, kNoRank);
+}
+
+void TaskManager::Complete(const std::shared_ptr<Pending>& task, const TaskResult& result, Rank executor) {
+  ObjectId return_id = ObjectId::ForReturn(task->spec.id, 1);
+  if (result.value) {
+    objects_.SetValue(return_id, result.value);
+  } else {
+    objects_.SetLocation(return_id, executor, result.stored_size);
+  }
+  for (const ObjectId& pinned : task->pins) objects_.Unpin(pinned);
+}
+
+void TaskManager::OnTaskDone(Rank executor, TaskResult result) {
+  std::shared_ptr<Pending> task;
+  {
+    std::lock_guard lock(mu_);
+    auto it = in_flight_.find(result.id);
+    if (it == in_flight_.end() || it->second->target != executor) {
+      Log().warn("dropped a result for {} from rank {}: no such task in flight there", result.id.ToString(),
+                 executor);
+      return;
+    }
+    task = std::move(it->second);
+    in_flight_.erase(it);
+  }
+  view_.OnFinished(executor, result.executor_load);
+  Complete(task, result, executor);
+}
+
+void TaskManager::OnPeerFailure(Rank rank, const std::string& why) {
+  view_.MarkDead(rank);
+  std::vector<std::shared_ptr<Pending>> lost;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+      if (it->second->target == rank) {
+        lost.push_back(std::move(it->second));
+        it = in_flight_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const auto& task : lost) {
+    Fail(task, MakeErrorObject(pool_, ErrorKind::kWorkerCrashed, task->spec.function, rank,
+                               fmt::format("{} ({}) was running on rank {}, which died: {}", task->spec.id.ToString(),
+                                           task->spec.function, rank, why)));
+  }
+  if (!lost.empty()) Log().error("{} tasks failed because rank {} died", lost.size(), rank);
+}
+
+int64_t TaskManager::in_flight() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int64_t>(in_flight_.size());
+}
+
+}  // namespace prism::runtime

@@ -1,0 +1,75 @@
+#pragma once
+// TaskManager: the owner side of tasks (Ray's ownership model).
+//
+// Submit() makes the return object (pending, owned here), turns large by-value arguments into
+// objects, pins reference arguments, and waits for them to be ready (owner-side dependency
+// resolution); then it inlines small ready values into the task spec, picks a rank from the
+// ClusterView and sends the spec straight to that rank's executor. Results come back to
+// OnTaskDone. If the executing rank dies first, the return becomes a WorkerCrashedError.
+//
+// Thread contract: thread-safe. Submit runs on API threads; OnTaskDone and OnPeerFailure in
+// progress context.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cluster_view.h"
+#include "messages.h"
+#include "object_manager.h"
+#include "prism/runtime/internal/core.h"
+#include "task_executor.h"
+
+namespace prism::runtime {
+
+class TaskManager {
+ public:
+  struct Options {
+    int64_t max_inline_bytes = 100 * 1024;
+  };
+
+  TaskManager(transport::Transport& transport, ObjectManager& objects, ClusterView& view, TaskExecutor& executor,
+              std::shared_ptr<objstore::BufferPool> pool, const Options& options);
+
+  void RegisterHandlers();
+
+  /// Submits a task; returns its return object's id (one local reference).
+  ObjectId Submit(const std::string& function, std::vector<internal::TaskArg> args,
+                  const internal::TaskOptions& options);
+
+  void OnTaskDone(Rank executor, TaskResult result);
+  void OnPeerFailure(Rank rank, const std::string& why);
+
+  /// Tasks submitted and not finished.
+  int64_t in_flight() const;
+
+ private:
+  struct Pending {
+    TaskSpec spec;                 // args filled at dispatch
+    std::vector<ObjectId> refs;    // reference arguments, in order of the ref slots
+    std::vector<size_t> ref_slots; // which args are references
+    std::vector<ObjectId> pins;    // objects pinned for this task
+    std::atomic<int64_t> unresolved{0};
+    Rank target = kNoRank;
+  };
+
+  void Dispatch(const std::shared_ptr<Pending>& task);
+  void Fail(const std::shared_ptr<Pending>& task, BufferPtr error);
+  void Complete(const std::shared_ptr<Pending>& task, const TaskResult& result, Rank executor);
+
+  transport::Transport& transport_;
+  ObjectManager& objects_;
+  ClusterView& view_;
+  TaskExecutor& executor_;
+  std::shared_ptr<objstore::BufferPool> pool_;
+  Options options_;
+  Rank self_;
+  std::atomic<uint64_t> next_task_{1};
+  mutable std::mutex mu_;
+  std::unordered_map<TaskId, std::shared_ptr<Pending>> in_flight_;
+};
+
+}  // namespace prism::runtime

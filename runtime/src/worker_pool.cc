@@ -1,0 +1,178 @@
+#include "worker_pool.h"
+
+#include <pthread.h>
+
+#include "prism/common/clock.h"
+#include "prism/common/logging.h"
+
+namespace prism::runtime {
+namespace {
+
+// The task a worker thread is running: what BlockedScope lends.
+struct CurrentWork {
+  WorkerPool* pool = nullptr;
+  int64_t cpu_units = 0;
+};
+thread_local CurrentWork g_current;
+
+// At most this many idle workers poll at once; the others sleep.
+constexpr int kMaxSpinners = 1;
+// An idle worker re-checks for work at least this often while asleep.
+constexpr int64_t kIdleSleepNs = 50'000'000;
+
+}  // namespace
+
+WorkerPool::WorkerPool(transport::Transport& transport, const Options& options)
+    : transport_(transport), options_(options), available_units_(options.cpu_units) {}
+
+WorkerPool::~WorkerPool() { Stop(); }
+
+void WorkerPool::Start() {
+  std::lock_guard lock(mu_);
+  // One thread per whole CPU (at least one when there is any CPU); more start on demand.
+  int64_t n = (options_.cpu_units + 9999) / 10000;
+  for (int64_t i = 0; i < n; ++i) AddThreadLocked();
+}
+
+void WorkerPool::AddThreadLocked() {
+  // Counted idle from now on, not from when it first runs: otherwise work queued before it runs
+  // would start yet another thread.
+  ++idle_threads_;
+  threads_.emplace_back([this](std::stop_token stop) { WorkerLoop(stop); });
+}
+
+void WorkerPool::Stop() {
+  std::vector<std::jthread> threads;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    threads.swap(threads_);
+  }
+  for (auto& t : threads) t.request_stop();
+  work_event_.Notify();  // all of them
+  for (auto& t : threads) t.join();
+}
+
+int64_t WorkerPool::threads() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int64_t>(threads_.size());
+}
+
+void WorkerPool::UpdateDispatchableLocked() {
+  dispatchable_.store(!queue_.empty() && queue_.front().cpu_units <= available_units_, std::memory_order_seq_cst);
+}
+
+void WorkerPool::MaybeAddThreadLocked() {
+  if (stopping_ || !dispatchable_.load() || idle_threads_ > 0) return;
+  if (static_cast<int64_t>(threads_.size()) >= options_.max_threads) {
+    static std::atomic<bool> warned{false};
+    if (!warned.exchange(true)) {
+      log::Get("runtime").warn("worker pool reached max_worker_threads = {}; work waits for a free thread",
+                               options_.max_threads);
+    }
+    return;
+  }
+  AddThreadLocked();
+}
+
+void WorkerPool::Enqueue(int64_t cpu_units, Work work) {
+  load_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(Item{cpu_units, std::move(work)});
+    UpdateDispatchableLocked();
+    MaybeAddThreadLocked();
+  }
+  NotifyWork();
+}
+
+void WorkerPool::NotifyWork() {
+  // A polling worker will see the work; waking a sleeper would only cost a system call and a
+  // context switch. (Dispatchable() was published before this seq_cst load; a poller that stops
+  // after it re-checks Dispatchable() before it sleeps.)
+  if (spinners_.load(std::memory_order_seq_cst) > 0) return;
+  work_event_.NotifyOne();
+}
+
+bool WorkerPool::TakeWork(Item* item) {
+  std::lock_guard lock(mu_);
+  if (queue_.empty() || queue_.front().cpu_units > available_units_) return false;
+  *item = std::move(queue_.front());
+  queue_.pop_front();
+  available_units_ -= item->cpu_units;
+  UpdateDispatchableLocked();
+  return true;
+}
+
+void WorkerPool::WorkerLoop(const std::stop_token& stop) {
+  pthread_setname_np(pthread_self(), "prism-worker");
+  Backoff backoff;
+  while (!stop.stop_requested()) {
+    Item item;
+    if (TakeWork(&item)) {
+      {
+        std::lock_guard lock(mu_);
+        --idle_threads_;
+        // Work left over that this thread cannot take: make sure someone can.
+        MaybeAddThreadLocked();
+      }
+      if (Dispatchable()) NotifyWork();
+      g_current = CurrentWork{this, item.cpu_units};
+      item.work();
+      g_current = CurrentWork{};
+      load_.fetch_sub(1, std::memory_order_relaxed);
+      // Between tasks the worker receives what has arrived itself: with short tasks the rank
+      // then needs no progress thread on its cores.
+      transport_.TryProgress();
+      {
+        std::lock_guard lock(mu_);
+        available_units_ += item.cpu_units;
+        ++idle_threads_;
+        UpdateDispatchableLocked();
+      }
+      if (Dispatchable()) NotifyWork();
+      backoff.Reset();
+      continue;
+    }
+    // Idle: one worker at a time polls the transport (it may receive the next task itself);
+    // the others sleep until work arrives.
+    if (spinners_.fetch_add(1) < kMaxSpinners) {
+      int64_t until = NowNanos() + options_.spin_ns;
+      while (!stop.stop_requested() && !Dispatchable() && NowNanos() < until) {
+        if (!transport_.TryProgress()) backoff.Pause();
+      }
+      spinners_.fetch_sub(1);
+      if (Dispatchable()) continue;
+    } else {
+      spinners_.fetch_sub(1);
+    }
+    transport_.ReleasePolling();
+    work_event_.Sleep([&] { return Dispatchable() || stop.stop_requested(); }, kIdleSleepNs);
+  }
+  std::lock_guard lock(mu_);
+  --idle_threads_;
+}
+
+WorkerPool::BlockedScope::BlockedScope() {
+  if (g_current.pool == nullptr || g_current.cpu_units == 0) return;
+  pool_ = g_current.pool;
+  units_ = g_current.cpu_units;
+  {
+    std::lock_guard lock(pool_->mu_);
+    pool_->available_units_ += units_;
+    pool_->UpdateDispatchableLocked();
+    pool_->MaybeAddThreadLocked();
+  }
+  pool_->NotifyWork();
+}
+
+WorkerPool::BlockedScope::~BlockedScope() {
+  if (pool_ == nullptr) return;
+  // Take the CPU back; this may overcommit until running work finishes (as in Ray).
+  std::lock_guard lock(pool_->mu_);
+  pool_->available_units_ -= units_;
+  pool_->UpdateDispatchableLocked();
+}
+
+}  // namespace prism::runtime

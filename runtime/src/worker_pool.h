@@ -1,0 +1,89 @@
+#pragma once
+// WorkerPool: the threads of a scheduler rank that run tasks, with CPU accounting.
+//
+// Work is dispatched in FIFO order while its CPU demand fits what is free. A worker that blocks
+// in Get lends its CPU back (BlockedScope), so nested tasks cannot deadlock the pool; the pool
+// starts another thread when dispatchable work has no idle thread to run it (up to a limit).
+// Idle workers poll the transport for a short while (so that a task arriving on a busy rank
+// needs no thread wake-up) and then sleep.
+//
+// Thread contract: thread-safe.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "prism/common/futex.h"
+#include "prism/transport/transport.h"
+
+namespace prism::runtime {
+
+class WorkerPool {
+ public:
+  using Work = std::function<void()>;
+
+  struct Options {
+    int64_t cpu_units = 0;       // capacity, in ResourceSet units
+    int64_t max_threads = 1024;  // including threads started for lending
+    int64_t spin_ns = 100'000;   // polling before an idle worker sleeps
+  };
+
+  WorkerPool(transport::Transport& transport, const Options& options);
+  ~WorkerPool();
+
+  void Start();
+  /// Stops taking work and joins the threads (running work finishes first).
+  void Stop();
+
+  /// Queues `work` that needs `cpu_units` of CPU while it runs.
+  void Enqueue(int64_t cpu_units, Work work);
+
+  /// Queued plus running work items.
+  int64_t load() const { return load_.load(std::memory_order_relaxed); }
+  int64_t threads() const;
+
+  /// While alive, the calling worker's CPU is lent to other work (no-op off a worker thread).
+  class BlockedScope {
+   public:
+    BlockedScope();
+    ~BlockedScope();
+    BlockedScope(const BlockedScope&) = delete;
+    BlockedScope& operator=(const BlockedScope&) = delete;
+
+   private:
+    WorkerPool* pool_ = nullptr;
+    int64_t units_ = 0;
+  };
+
+ private:
+  struct Item {
+    int64_t cpu_units;
+    Work work;
+  };
+  void WorkerLoop(const std::stop_token& stop);
+  bool TakeWork(Item* item);
+  void MaybeAddThreadLocked();
+  void AddThreadLocked();
+  void NotifyWork();
+  bool Dispatchable() const { return dispatchable_.load(std::memory_order_seq_cst); }
+  void UpdateDispatchableLocked();
+
+  transport::Transport& transport_;
+  Options options_;
+  mutable std::mutex mu_;
+  std::deque<Item> queue_;
+  int64_t available_units_;
+  int64_t idle_threads_ = 0;
+  bool stopping_ = false;
+  std::vector<std::jthread> threads_;
+  std::atomic<bool> dispatchable_{false};
+  std::atomic<int64_t> load_{0};
+  std::atomic<int> spinners_{0};
+  Event work_event_;
+};
+
+}  // namespace prism::runtime

@@ -145,7 +145,6 @@ Status SystemConfig::Validate() const {
   if (progress_spin_us < 0 || worker_spin_us < 0 || get_spin_us < 0) {
     return MakeError(ErrorCode::kInvalidArgument, "PRISM_*_SPIN_US values must be >= 0");
   }
-  if (view_report_interval_us < 0) return bad("view_report_interval_us", "must be >= 0");
   if (shutdown_timeout_ms < 100) return bad("shutdown_timeout_ms", "must be >= 100");
   if (startup_timeout_ms < 100) return bad("startup_timeout_ms", "must be >= 100");
   return Status::Ok();

@@ -26,7 +26,6 @@ PRISM_CONFIG(int64_t, worker_spin_us, 100, "How long an idle worker thread polls
 PRISM_CONFIG(int64_t, get_spin_us, 200, "How long Get/Wait poll before the caller sleeps")
 
 // Cluster behaviour.
-PRISM_CONFIG(int64_t, view_report_interval_us, 2000, "Least time between two load reports of a scheduler rank")
 PRISM_CONFIG(int64_t, shutdown_timeout_ms, 10000, "Longest orderly shutdown before a rank exits regardless")
 PRISM_CONFIG(int64_t, startup_timeout_ms, 60000, "Longest time to connect to every peer at Init")
 PRISM_CONFIG(bool, peer_failure_detection, true, "Watch every peer with a UCX error-handling endpoint (tcp) to learn of deaths")

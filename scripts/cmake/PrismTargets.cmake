@@ -2,7 +2,7 @@
 add_library(prism_warnings INTERFACE)
 target_compile_options(prism_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
-  -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+  -Woverloaded-virtual -Wimplicit-fallthrough
   $<$<BOOL:${PRISM_WERROR}>:-Werror>)
 
 add_library(prism_sanitizers INTERFACE)

@@ -132,16 +132,24 @@ void CoreRuntime::Initialize(const Config& config, int argc, char** argv) {
   if (g_bootstrap->rank() != 0) {
     try {
       rt->Build(config, argc, argv, *g_bootstrap);
+      // Published before it starts: a task may call the API as soon as workers run.
+      g_runtime.store(rt);
+      rt->Start();
     } catch (const std::exception& e) {
       log::Get("runtime").critical("rank {}: {}", g_bootstrap->rank(), e.what());
       log::Flush();
       std::exit(1);
     }
-    g_runtime.store(rt);
     rt->Serve();  // never returns
   }
   rt->Build(config, argc, argv, *g_bootstrap);
   g_runtime.store(rt);
+  try {
+    rt->Start();
+  } catch (...) {
+    g_runtime.store(nullptr);
+    throw;
+  }
 }
 
 void CoreRuntime::Build(const Config& config, int argc, char** argv, transport::Bootstrap& bootstrap) {
@@ -232,18 +240,24 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv, transport::
   transport_->AddPeerFailureHandler([this](Rank r, const std::string& why) { OnPeerFailure(r, why); });
   ready_.assign(size_, false);
 
-  if (Status s = transport_->Start(bootstrap); !s) Fail(s.error().ToString());
+  capacity_ = capacity;
+  capacities_ = std::move(capacities);
+}
+
+void CoreRuntime::Start() {
+  if (Status s = transport_->Start(*bootstrap_); !s) Fail(s.error().ToString());
   workers_->Start();
   if (rank_ == 0) {
     std::ofstream info(job_.session_dir + "/job_info");
     info << "job_id " << job_.job_id.Hex() << "\nnamespace " << job_.job_namespace << "\nranks " << size_
-         << "\nlauncher " << bootstrap.launcher() << "\n";
+         << "\nlauncher " << bootstrap_->launcher() << "\n";
     for (Rank r = 0; r < size_; ++r) {
-      info << "rank " << r << " host " << bootstrap.hostnames()[r] << " cpus " << capacities[r].Amount("CPU") << "\n";
+      info << "rank " << r << " host " << bootstrap_->hostnames()[r] << " cpus " << capacities_[r].Amount("CPU")
+           << "\n";
     }
     WriteStatus("running");
   }
-  Log().info("ready: {} CPU, {} worker threads", capacity.Amount("CPU"), workers_->threads());
+  Log().info("ready: {} CPU, {} worker threads", capacity_.Amount("CPU"), workers_->threads());
 }
 
 void CoreRuntime::RegisterShutdownHandlers() {

@@ -57,6 +57,8 @@ class CoreRuntime {
  private:
   CoreRuntime() = default;
   void Build(const Config& config, int argc, char** argv, transport::Bootstrap& bootstrap);
+  /// Connects (collective) and starts the worker threads.
+  void Start();
   void RegisterShutdownHandlers();
   void OnPeerFailure(Rank rank, const std::string& why);
   void Serve();
@@ -70,6 +72,8 @@ class CoreRuntime {
   std::string hostname_;
   JobInfo job_;
   transport::Bootstrap* bootstrap_ = nullptr;
+  ResourceSet capacity_;                 // this rank's
+  std::vector<ResourceSet> capacities_;  // every rank's
 
   std::unique_ptr<transport::Transport> transport_;
   std::shared_ptr<objstore::BufferPool> pool_;

@@ -27,9 +27,14 @@ int SleepOrDie(int victim, int sleep_ms) {
 
 int Echo(int x) { return x; }
 
+// 1 MiB tagged with the rank that made it: larger than the inline limit, so it stays there.
+std::vector<double> MakeLarge(int) {
+  return std::vector<double>(128 * 1024, static_cast<double>(prism::GetRuntimeContext().GetRank()));
+}
+
 }  // namespace
 
-PRISM_REMOTE(SleepOrDie, Echo);
+PRISM_REMOTE(SleepOrDie, Echo, MakeLarge);
 
 int main(int argc, char** argv) {
   prism::Init(argc, argv);
@@ -40,6 +45,12 @@ int main(int argc, char** argv) {
   }
   int victim = size - 1;
   using Clock = std::chrono::steady_clock;
+
+  // Large objects made everywhere (some on the victim), ready before the failure.
+  std::vector<prism::ObjectRef<std::vector<double>>> large;
+  for (int i = 0; i < 8 * size; ++i) large.push_back(prism::Task(MakeLarge).Remote(i));
+  prism::Wait(large, static_cast<int>(large.size()), 30'000);
+
   auto start = Clock::now();
   std::vector<prism::ObjectRef<int>> refs;
   for (int i = 0; i < 6 * size; ++i) refs.push_back(prism::Task(SleepOrDie).Remote(victim, 300));
@@ -66,6 +77,24 @@ int main(int argc, char** argv) {
   std::cout << "crashed " << crashed << ", succeeded " << succeeded << "; the last Get on the dead rank raised "
             << last_crash_s << " s after submission; all settled after " << seconds << " s\n";
   if (crashed == 0 || succeeded == 0 || last_crash_s > 10.0) ok = false;
+
+  // Objects whose only copy was on the dead rank are lost; the others are still there.
+  int lost = 0;
+  int intact = 0;
+  for (auto& ref : large) {
+    try {
+      auto v = ref.Get(10'000);
+      if (v->size() != 128 * 1024 || (*v)[0] == victim) ok = false;
+      ++intact;
+    } catch (const prism::ObjectLostError& e) {
+      if (lost++ == 0) std::cout << "first lost object: " << e.what() << "\n";
+    } catch (const std::exception& e) {
+      std::cout << "unexpected error reading a large object: " << e.what() << "\n";
+      ok = false;
+    }
+  }
+  std::cout << "large objects: " << lost << " lost with rank " << victim << ", " << intact << " intact\n";
+  if (lost == 0 || intact == 0) ok = false;
 
   // The job goes on without the dead rank.
   std::vector<prism::ObjectRef<int>> after;

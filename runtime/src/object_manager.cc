@@ -217,6 +217,20 @@ void ObjectManager::Unpin(const ObjectId& id) {
 // ---------------------------------------------------------------------------------------------
 // Readiness and values
 
+std::optional<ObjectManager::ReadyInfo> ObjectManager::Lookup(const ObjectId& id) {
+  ReadyInfo info;
+  {
+    Shard& shard = ShardOf(id);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.entries.find(id);
+    if (it == shard.entries.end() || !it->second.ready) return std::nullopt;
+    info.location = it->second.location;
+    info.size = it->second.size;
+  }
+  info.local = store_.Find(id);
+  return info;
+}
+
 void ObjectManager::WhenReady(const ObjectId& id, ReadyCallback done) {
   bool ask_owner = false;
   bool call_now = true;
@@ -326,6 +340,9 @@ std::vector<BufferPtr> ObjectManager::Get(const std::vector<ObjectId>& ids, int6
   }
   bool done = transport_.WaitUntil([&] { return state->remaining.load() == 0; }, state->event, deadline,
                                    options_.get_spin_ns);
+  if (!done && !transport_.running()) {
+    throw PrismError("prism::Get: Prism shut down while this call was waiting for " + ids[missing[0]].ToString());
+  }
   if (!done) {
     std::string which;
     std::lock_guard lock(state->mu);

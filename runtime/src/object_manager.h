@@ -75,6 +75,8 @@ class ObjectManager {
   void Unpin(const ObjectId& id);
 
   // Values.
+  /// Where a ready object is, or nullopt when it is not ready (or not known) here.
+  std::optional<ReadyInfo> Lookup(const ObjectId& id);
   /// Calls `done` once the object's status is known here (at once if it already is).
   void WhenReady(const ObjectId& id, ReadyCallback done);
   /// Calls `done` with the value once it is in the local store (pulling it if needed).

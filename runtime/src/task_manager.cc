@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "error_object.h"
+#include "prism/common/check.h"
 #include "prism/common/logging.h"
 #include "prism/runtime/errors.h"
 #include "prism/runtime/serializer.h"
@@ -96,8 +97,10 @@ void TaskManager::Dispatch(const std::shared_ptr<Pending>& task) {
   for (size_t k = 0; k < task->refs.size(); ++k) {
     const ObjectId& id = task->refs[k];
     ArgSpec& slot = spec.args[task->ref_slots[k]];
-    ObjectManager::ReadyInfo info;
-    objects_.WhenReady(id, [&info](const ObjectManager::ReadyInfo& i) { info = i; });  // ready: immediate
+    // Every reference argument is ready (and pinned) by now.
+    std::optional<ObjectManager::ReadyInfo> found = objects_.Lookup(id);
+    PRISM_CHECK(found.has_value(), "{}: argument {} is not ready at dispatch", spec.id.ToString(), id.ToString());
+    const ObjectManager::ReadyInfo& info = *found;
     if (info.local && internal::FormatOf(*info.local) == internal::ObjectFormat::kError) {
       Fail(task, info.local);  // an upstream failure fails this task too
       return;

@@ -116,7 +116,8 @@ bool Transport::Impl::WaitUntil(const std::function<bool()>& ready, Event& event
     if (ready()) return true;
     int64_t now = NowNanos();
     if (deadline_ns >= 0 && now >= deadline_ns) return ready();
-    if (now - start < spin_ns && started && !stopped) {
+    if (stopped) return ready();
+    if (now - start < spin_ns && started) {
       last_external_poll_ns.store(now, std::memory_order_relaxed);
       if (TryProgress(/*external=*/true)) {
         backoff.Reset();
@@ -125,14 +126,15 @@ bool Transport::Impl::WaitUntil(const std::function<bool()>& ready, Event& event
       }
       continue;
     }
+    if (stopped) return ready();  // nothing will make progress any more
     // Spun long enough: sleep and let the progress thread poll for us.
-    if (started && !stopped) ReleasePolling();
-    if (!started || stopped) {
-      // No progress thread (before Start or after Stop): keep polling ourselves.
+    if (!started) {
+      // No progress thread yet (before Start): keep polling ourselves.
       TryProgress(/*external=*/false);
       backoff.Pause();
       continue;
     }
+    ReleasePolling();
     int64_t slice = kWaitSliceNs;
     if (deadline_ns >= 0) slice = std::min(slice, deadline_ns - now);
     event.Sleep(ready, slice);

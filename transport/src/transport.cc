@@ -348,6 +348,8 @@ MemoryRegion::~MemoryRegion() {
   ucp_mem_unmap(static_cast<ucp_context_h>(context_), static_cast<ucp_mem_h>(memh_));
 }
 
+bool Transport::running() const { return impl_->started && !impl_->stopped; }
+
 bool Transport::IsAlive(Rank peer) const {
   if (peer == impl_->rank) return true;
   Peer* p = impl_->peer(peer);

@@ -127,8 +127,8 @@ class Transport::Impl {
   int event_fd = -1;
   int worker_fd = -1;
   std::jthread progress_thread;
-  bool started = false;
-  bool stopped = false;
+  std::atomic<bool> started{false};
+  std::atomic<bool> stopped{false};
 
   // Messages to oneself, delivered by the next progress call.
   std::mutex loopback_mu;

@@ -102,6 +102,8 @@ class Transport {
            Completion done);
 
   bool IsAlive(Rank peer) const;
+  /// Between Start() and Stop().
+  bool running() const;
   /// Peers whose disappearance from now on is expected (they are shutting down).
   void MarkDeparting(Rank peer);
   void MarkAllDeparting();
@@ -115,7 +117,8 @@ class Transport {
 
   /// Polls until `ready()` or `deadline_ns` (NowNanos() clock; negative: none). After `spin_ns`
   /// of fruitless polling it sleeps on `event` (notified by whoever makes `ready()` true) and
-  /// leaves polling to the progress thread. Returns ready().
+  /// leaves polling to the progress thread. Returns ready(); returns early (false) once the
+  /// transport has stopped.
   bool WaitUntil(const std::function<bool()>& ready, Event& event, int64_t deadline_ns,
                  int64_t spin_ns);
 

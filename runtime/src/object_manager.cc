@@ -36,22 +36,11 @@ void ObjectManager::RegisterHandlers() {
 // ---------------------------------------------------------------------------------------------
 // Owner side
 
-ObjectId ObjectManager::Put(BufferPtr value) {
-  ObjectId id = ObjectId::ForPut(self_, next_put_.fetch_add(1, std::memory_order_relaxed));
-  uint64_t size = value->size();
-  store_.Add(id, std::move(value), /*primary=*/true);
-  Shard& shard = ShardOf(id);
-  std::lock_guard lock(shard.mu);
-  Entry& e = shard.entries[id];
-  e.owned = true;
-  e.ready = true;
-  e.location = self_;
-  e.size = size;
-  e.local_refs = 1;
-  return id;
-}
+ObjectId ObjectManager::Put(BufferPtr value) { return StoreNew(std::move(value), /*local_refs=*/1, /*pins=*/0); }
 
-ObjectId ObjectManager::PutPinned(BufferPtr value) {
+ObjectId ObjectManager::PutPinned(BufferPtr value) { return StoreNew(std::move(value), /*local_refs=*/0, /*pins=*/1); }
+
+ObjectId ObjectManager::StoreNew(BufferPtr value, int64_t local_refs, int64_t pins) {
   ObjectId id = ObjectId::ForPut(self_, next_put_.fetch_add(1, std::memory_order_relaxed));
   uint64_t size = value->size();
   store_.Add(id, std::move(value), /*primary=*/true);
@@ -62,7 +51,8 @@ ObjectId ObjectManager::PutPinned(BufferPtr value) {
   e.ready = true;
   e.location = self_;
   e.size = size;
-  e.pins = 1;
+  e.local_refs = local_refs;
+  e.pins = pins;
   return id;
 }
 

@@ -125,6 +125,8 @@ class ObjectManager {
     ReadyInfo info;
   };
 
+  ObjectId StoreNew(BufferPtr value, int64_t local_refs, int64_t pins);
+
   static constexpr size_t kShards = 32;
   Shard& ShardOf(const ObjectId& id) { return shards_[std::hash<ObjectId>{}(id) % kShards]; }
   bool Releasable(const Entry& e) const;

@@ -132,13 +132,25 @@ void Transport::Impl::DrainOutbox() {
   for (OutOp& op : batch) Execute(op);
 }
 
+void Transport::Impl::Started(PendingOp* op, ucs_status_ptr_t request, const char* call) {
+  if (request == nullptr) {
+    FinishOp(op, Status::Ok(), true);  // completed at once
+  } else if (UCS_PTR_IS_ERR(request)) {
+    FinishOp(op, UcsError(UCS_PTR_STATUS(request), call), true);
+  }  // else: in flight; its callback finishes the op and frees the request
+}
+
 void Transport::Impl::Execute(OutOp& op) {
   Peer* p = peer(op.peer);
+  // Nothing is sent to a dead peer: over shared memory it would stay queued for ever.
+  if (op.kind != OutOp::Kind::kControl && !p->alive.load(std::memory_order_relaxed)) {
+    FinishOp(op.op, PeerGone(op.peer), true);
+    return;
+  }
   ucp_request_param_t rp{};
   rp.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA;
   switch (op.kind) {
     case OutOp::Kind::kControl: {
-      // Nothing is sent to a dead peer: over shared memory it would stay queued for ever.
       if (!p->alive.load(std::memory_order_relaxed)) {
         ::operator delete(op.buffer);
         return;
@@ -156,26 +168,14 @@ void Transport::Impl::Execute(OutOp& op) {
       return;
     }
     case OutOp::Kind::kBulk: {
-      if (!p->alive.load(std::memory_order_relaxed)) {
-        FinishOp(op.op, PeerGone(op.peer), true);
-        return;
-      }
       rp.cb.send = BulkDone;
       rp.user_data = op.op;
-      ucs_status_ptr_t req =
-          ucp_am_send_nbx(p->data_ep, kAmId, op.op->owned.data(), op.op->owned.size(), op.data, op.size, &rp);
-      if (req == nullptr) {
-        FinishOp(op.op, Status::Ok(), true);
-      } else if (UCS_PTR_IS_ERR(req)) {
-        FinishOp(op.op, UcsError(UCS_PTR_STATUS(req), "ucp_am_send_nbx(bulk)"), true);
-      }  // else: in flight; BulkDone finishes the op
+      Started(op.op, ucp_am_send_nbx(p->data_ep, kAmId, op.op->owned.data(), op.op->owned.size(), op.data, op.size,
+                                     &rp),
+              "ucp_am_send_nbx(bulk)");
       return;
     }
     case OutOp::Kind::kGet: {
-      if (!p->alive.load(std::memory_order_relaxed)) {
-        FinishOp(op.op, PeerGone(op.peer), true);
-        return;
-      }
       ucs_status_t status = ucp_ep_rkey_unpack(p->data_ep, op.op->owned.data(), &op.op->rkey);
       if (status != UCS_OK) {
         op.op->rkey = nullptr;
@@ -184,13 +184,8 @@ void Transport::Impl::Execute(OutOp& op) {
       }
       rp.cb.send = GetDone;
       rp.user_data = op.op;
-      ucs_status_ptr_t req =
-          ucp_get_nbx(p->data_ep, const_cast<void*>(op.data), op.size, op.remote_address, op.op->rkey, &rp);
-      if (req == nullptr) {
-        FinishOp(op.op, Status::Ok(), true);
-      } else if (UCS_PTR_IS_ERR(req)) {
-        FinishOp(op.op, UcsError(UCS_PTR_STATUS(req), "ucp_get_nbx"), true);
-      }  // else: in flight; GetDone finishes the op
+      Started(op.op, ucp_get_nbx(p->data_ep, const_cast<void*>(op.data), op.size, op.remote_address, op.op->rkey, &rp),
+              "ucp_get_nbx");
       return;
     }
   }

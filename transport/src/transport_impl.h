@@ -79,6 +79,7 @@ class Transport::Impl {
   void ReleaseToken();
   void Run(OutOp op);
   void Execute(OutOp& op);
+  void Started(PendingOp* op, ucs_status_ptr_t request, const char* call);
   void DrainOutbox();
   Status Send(Rank destination, MessageType type, std::span<const std::byte> payload);
   Status SendBulk(Rank destination, MessageType type, std::span<const std::byte> meta,

@@ -308,7 +308,7 @@ void CoreRuntime::Serve() {
     ShutdownWatchdog watchdog(config_.shutdown_timeout_ms, code, "shutdown of this rank");
     g_runtime.store(nullptr);
     TearDown();
-    bootstrap_->Finalize();
+    bootstrap_->FinalizeForExit();
   }
   Log().info("exiting with code {}", code);
   log::Flush();

@@ -114,4 +114,11 @@ void MpiBootstrap::Finalize() {
   if (owns_mpi_ && !MpiFinalized()) MPI_Finalize();
 }
 
+void MpiBootstrap::FinalizeForExit() {
+  // An application that initialised MPI itself never gets control back on this rank, so it
+  // cannot finalise; a launcher would report a rank that exits without MPI_Finalize as failed.
+  finalized_ = true;
+  if (!MpiFinalized()) MPI_Finalize();
+}
+
 }  // namespace prism::transport

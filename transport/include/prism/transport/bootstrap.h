@@ -44,6 +44,9 @@ class Bootstrap {
   virtual Status Barrier(const std::function<void()>& progress) = 0;
   /// Leaves the bootstrap channel (MPI_Finalize when this process initialised MPI).
   virtual void Finalize() = 0;
+  /// The process is about to exit without returning to the application (a scheduler rank at
+  /// the end of the job): leaves the channel even when the application set it up.
+  virtual void FinalizeForExit() = 0;
 };
 
 }  // namespace prism::transport

@@ -31,6 +31,7 @@ class MpiBootstrap final : public Bootstrap {
   Result<std::vector<std::byte>> Broadcast(std::span<const std::byte> data, Rank root) override;
   Status Barrier(const std::function<void()>& progress) override;
   void Finalize() override;
+  void FinalizeForExit() override;
 
   /// True once MPI was finalised in this process: it cannot be initialised again.
   static bool MpiFinalized();

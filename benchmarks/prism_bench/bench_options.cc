@@ -1,0 +1,37 @@
+#include "bench_options.h"
+
+#include <utility>
+
+namespace prism::bench {
+
+std::string SizeLabel(size_t bytes) {
+  constexpr size_t kMiB = size_t{1} << 20;
+  if (bytes >= kMiB && bytes % kMiB == 0) return std::to_string(bytes / kMiB) + "MiB";
+  return std::to_string(bytes) + "B";
+}
+
+const std::vector<std::string>& AllMeasureNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out = {"mpi_pingpong_latency_8B"};
+    for (size_t size : kBandwidthSizes) out.push_back("mpi_bandwidth_" + SizeLabel(size));
+    for (const char* name :
+         {"task_sync_roundtrip", "task_async_throughput", "task_async_throughput_100k",
+          "put_small_rate", "get_small_rate", "put_gigabytes"}) {
+      out.emplace_back(name);
+    }
+    for (size_t size : kBandwidthSizes) out.push_back("transfer_bandwidth_" + SizeLabel(size));
+    return out;
+  }();
+  return names;
+}
+
+BenchOptions::BenchOptions(std::string json_path, const std::string& filter, bool quick)
+    : json_path_(std::move(json_path)), quick_(quick) {
+  if (!filter.empty()) filter_.emplace(filter, std::regex::ECMAScript);
+}
+
+bool BenchOptions::Selected(const std::string& name) const {
+  return !filter_ || std::regex_search(name, *filter_);
+}
+
+}  // namespace prism::bench

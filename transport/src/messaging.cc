@@ -100,11 +100,14 @@ void Transport::Impl::ReleaseToken() {
 }
 
 void Transport::Impl::Run(OutOp op) {
+  // Calls queued earlier go first, so that sends to one peer keep the order they were made in.
   if (t_token_holder == this) {  // a handler or completion: we are in progress context
+    DrainOutbox();
     Execute(op);
     return;
   }
   if (AcquireToken()) {
+    DrainOutbox();
     Execute(op);
     ReleaseToken();
     return;
@@ -228,6 +231,7 @@ void Transport::Impl::FinishOp(PendingOp* op, Status status, bool release) {
 
 Status Transport::Impl::Send(Rank destination, MessageType type, std::span<const std::byte> payload) {
   if (destination == rank) {
+    messages_sent.fetch_add(1, std::memory_order_relaxed);
     {
       std::lock_guard lock(loopback_mu);
       loopback.emplace_back(type, std::vector<std::byte>(payload.begin(), payload.end()));
@@ -394,6 +398,7 @@ void Transport::Impl::DrainLoopback() {
     batch.swap(loopback);
     loopback_pending.store(false, std::memory_order_relaxed);
   }
+  messages_received.fetch_add(batch.size(), std::memory_order_relaxed);
   for (auto& [type, payload] : batch) DispatchControl(rank, type, payload);
 }
 

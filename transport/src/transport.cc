@@ -288,9 +288,13 @@ Transport::~Transport() { Stop(); }
 Rank Transport::rank() const { return impl_->rank; }
 int Transport::size() const { return impl_->size; }
 bool Transport::SameHost(Rank peer) const {
+  if (peer < 0 || peer >= impl_->size) return false;
   return peer == impl_->rank || impl_->host_keys[peer] == impl_->host_keys[impl_->rank];
 }
-const std::string& Transport::hostname(Rank peer) const { return impl_->hostnames[peer]; }
+const std::string& Transport::hostname(Rank peer) const {
+  static const std::string kUnknown = "(no such rank)";
+  return peer >= 0 && peer < impl_->size ? impl_->hostnames[peer] : kUnknown;
+}
 
 void Transport::SetHandler(MessageType type, Handler handler) { impl_->handlers[type] = std::move(handler); }
 void Transport::SetBulkHandler(MessageType type, BulkHandler handler) {

@@ -1,105 +1,71 @@
 #include "prism/objstore/object_store.h"
 
+#include <vector>
+
 namespace prism::objstore {
 
 void ObjectStore::Add(const ObjectId& id, std::shared_ptr<ObjectBuffer> buffer, bool primary) {
-  size_t bytes = buffer->size();
-  bool added = false;
-  bool promoted = false;
-  {
-    Shard& shard = ShardOf(id);
-    std::lock_guard lock(shard.mu);
-    auto [it, inserted] = shard.objects.try_emplace(id, Entry{std::move(buffer), primary});
-    added = inserted;
-    if (!inserted && primary && !it->second.primary) {
-      it->second.primary = true;
-      promoted = true;
+  std::vector<std::shared_ptr<ObjectBuffer>> evicted;
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = objects_.try_emplace(id);
+  Entry& e = it->second;
+  if (!inserted) {
+    if (primary && !e.primary) {
+      secondaries_.erase(e.age);
+      e.primary = true;
+      stats_.secondary_bytes -= e.buffer->size();
+      stats_.primary_bytes += e.buffer->size();
     }
+    return;
   }
-  if (!added && !promoted) return;
-  bool evict = false;
-  {
-    std::lock_guard lock(accounting_mu_);
-    if (added) {
-      ++stats_.objects;
-      if (primary) {
-        stats_.primary_bytes += bytes;
-      } else {
-        stats_.secondary_bytes += bytes;
-        secondary_order_.push_back(id);
-        evict = stats_.secondary_bytes > options_.secondary_budget_bytes;
-      }
-    } else {
-      stats_.secondary_bytes -= bytes;
-      stats_.primary_bytes += bytes;
-    }
+  e.buffer = std::move(buffer);
+  e.primary = primary;
+  ++stats_.objects;
+  if (primary) {
+    stats_.primary_bytes += e.buffer->size();
+    return;
   }
-  if (evict) EvictSecondaries();
+  stats_.secondary_bytes += e.buffer->size();
+  e.age = secondaries_.insert(secondaries_.end(), id);
+  // Over the budget: drop the oldest secondary copies (they can be pulled again).
+  while (stats_.secondary_bytes > options_.secondary_budget_bytes && !secondaries_.empty()) {
+    auto victim = objects_.find(secondaries_.front());
+    secondaries_.pop_front();
+    stats_.secondary_bytes -= victim->second.buffer->size();
+    --stats_.objects;
+    ++stats_.evicted;
+    evicted.push_back(std::move(victim->second.buffer));
+    objects_.erase(victim);
+  }
+  // `evicted` is released after the lock (declared before it).
 }
 
 std::shared_ptr<ObjectBuffer> ObjectStore::Find(const ObjectId& id) const {
-  Shard& shard = ShardOf(id);
-  std::lock_guard lock(shard.mu);
-  auto it = shard.objects.find(id);
-  return it == shard.objects.end() ? nullptr : it->second.buffer;
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(id);
+  return it == objects_.end() ? nullptr : it->second.buffer;
 }
 
 bool ObjectStore::Remove(const ObjectId& id) {
-  Entry entry;
-  {
-    Shard& shard = ShardOf(id);
-    std::lock_guard lock(shard.mu);
-    auto it = shard.objects.find(id);
-    if (it == shard.objects.end()) return false;
-    entry = std::move(it->second);
-    shard.objects.erase(it);
+  std::shared_ptr<ObjectBuffer> released;
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(id);
+  if (it == objects_.end()) return false;
+  Entry& e = it->second;
+  if (e.primary) {
+    stats_.primary_bytes -= e.buffer->size();
+  } else {
+    stats_.secondary_bytes -= e.buffer->size();
+    secondaries_.erase(e.age);
   }
-  std::lock_guard lock(accounting_mu_);
   --stats_.objects;
-  (entry.primary ? stats_.primary_bytes : stats_.secondary_bytes) -= entry.buffer->size();
-  if (!entry.primary && secondary_order_.size() > 2 * stats_.objects + 1024) {
-    // Removed copies leave stale ids in the eviction queue; keep it proportional to the store.
-    // (No path holds a shard lock while taking accounting_mu_, so this nesting is safe.)
-    std::deque<ObjectId> live;
-    for (const ObjectId& queued : secondary_order_) {
-      Shard& shard = ShardOf(queued);
-      std::lock_guard shard_lock(shard.mu);
-      auto it = shard.objects.find(queued);
-      if (it != shard.objects.end() && !it->second.primary) live.push_back(queued);
-    }
-    secondary_order_.swap(live);
-  }
+  released = std::move(e.buffer);
+  objects_.erase(it);
   return true;
 }
 
-void ObjectStore::EvictSecondaries() {
-  // Oldest first; ids in the queue may have been removed or promoted since.
-  while (true) {
-    ObjectId victim;
-    {
-      std::lock_guard lock(accounting_mu_);
-      if (stats_.secondary_bytes <= options_.secondary_budget_bytes || secondary_order_.empty()) return;
-      victim = secondary_order_.front();
-      secondary_order_.pop_front();
-    }
-    Shard& shard = ShardOf(victim);
-    std::shared_ptr<ObjectBuffer> dropped;
-    {
-      std::lock_guard lock(shard.mu);
-      auto it = shard.objects.find(victim);
-      if (it == shard.objects.end() || it->second.primary) continue;
-      dropped = std::move(it->second.buffer);
-      shard.objects.erase(it);
-    }
-    std::lock_guard lock(accounting_mu_);
-    --stats_.objects;
-    stats_.secondary_bytes -= dropped->size();
-    ++stats_.evicted;
-  }
-}
-
 ObjectStore::Stats ObjectStore::stats() const {
-  std::lock_guard lock(accounting_mu_);
+  std::lock_guard lock(mu_);
   return stats_;
 }
 

@@ -29,6 +29,15 @@ void ObjectTransfer::RegisterHandlers() {
 }
 
 void ObjectTransfer::Pull(const ObjectId& id, Rank holder, PullCallback done) {
+  if (holder == transport_.rank()) {
+    // Nothing to transfer: the local copy, or it is gone.
+    if (std::shared_ptr<ObjectBuffer> local = store_.Find(id)) {
+      done(std::move(local));
+    } else {
+      done(MakeError(ErrorCode::kNotFound, id.ToString() + " has no copy on rank " + std::to_string(holder)));
+    }
+    return;
+  }
   uint64_t request;
   {
     std::lock_guard lock(mu_);

@@ -11,9 +11,8 @@
 ///
 /// Thread-safe.
 
-#include <array>
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -52,19 +51,15 @@ class ObjectStore {
   struct Entry {
     std::shared_ptr<ObjectBuffer> buffer;
     bool primary = false;
+    std::list<ObjectId>::iterator age;  // position in secondaries_ (secondary copies only)
   };
-  struct Shard {
-    mutable std::mutex mu;
-    std::unordered_map<ObjectId, Entry> objects;
-  };
-  static constexpr size_t kShards = 16;
-  Shard& ShardOf(const ObjectId& id) const { return shards_[std::hash<ObjectId>{}(id) % kShards]; }
-  void EvictSecondaries();
 
+  // One lock for the map, the age list and the counters, so they never disagree. Buffers that
+  // leave the store are released after the lock (returning memory to the pool takes time).
+  mutable std::mutex mu_;
   ObjectStoreOptions options_;
-  mutable std::array<Shard, kShards> shards_;
-  mutable std::mutex accounting_mu_;
-  std::deque<ObjectId> secondary_order_;  // insertion order of secondary copies
+  std::unordered_map<ObjectId, Entry> objects_;
+  std::list<ObjectId> secondaries_;  // oldest first
   Stats stats_;
 };
 

@@ -48,6 +48,10 @@ namespace prism {
 /// A wakeup channel for one waiter condition: the producer makes the condition true, then
 /// Notify(); a sleeping waiter (see Transport::WaitUntil) wakes. Notify costs no system call when
 /// nobody sleeps. Thread-safe.
+///
+/// Lifetime: a waiter may return as soon as the condition holds, while the producer is still
+/// inside Notify(). So the Event must outlive both: keep it in state shared by waiter and
+/// producer (e.g. a std::shared_ptr the producer's callback holds), never on the waiter's stack.
 class Event {
  public:
   void Notify() {

@@ -80,7 +80,7 @@ class [[nodiscard]] Result {
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT: implicit by design
+  Status(Error error) : error_(std::move(error)), ok_(error_.code == ErrorCode::kOk) {}  // NOLINT: implicit
   static Status Ok() { return Status(); }
 
   bool ok() const { return ok_; }

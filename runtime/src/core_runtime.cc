@@ -308,11 +308,18 @@ void CoreRuntime::Serve() {
     ShutdownWatchdog watchdog(config_.shutdown_timeout_ms, code, "shutdown of this rank");
     g_runtime.store(nullptr);
     TearDown();
-    bootstrap_->FinalizeForExit();
+    // After a rank died, Open MPI's MPI_Finalize can hang in its closing fence (seen with
+    // --enable-recovery), and a launcher that lets survivors run also lets them skip it.
+    if (!LostRanks()) bootstrap_->FinalizeForExit();
   }
   Log().info("exiting with code {}", code);
   log::Flush();
   std::exit(code);
+}
+
+bool CoreRuntime::LostRanks() {
+  std::lock_guard lock(state_mu_);
+  return !dead_.empty();
 }
 
 void CoreRuntime::Finalize() {
@@ -356,7 +363,7 @@ void CoreRuntime::ShutdownJob() {
   }
   // Under a launcher MPI is finalised now (the scheduler ranks are waiting in MPI_Finalize); a
   // singleton keeps it so that it can Init again.
-  if (size_ > 1) bootstrap_->Finalize();
+  if (size_ > 1 && dead.empty()) bootstrap_->Finalize();  // see Serve() on ranks that died
   Log().info("shut down");
   log::Flush();
 }

@@ -65,6 +65,7 @@ class CoreRuntime {
   void ShutdownJob();
   void TearDown();
   void WriteStatus(const std::string& status) const;
+  bool LostRanks();
 
   SystemConfig config_;
   Rank rank_ = 0;

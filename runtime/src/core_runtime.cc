@@ -310,7 +310,11 @@ void CoreRuntime::Serve() {
     TearDown();
     // After a rank died, Open MPI's MPI_Finalize can hang in its closing fence (seen with
     // --enable-recovery), and a launcher that lets survivors run also lets them skip it.
-    if (!LostRanks()) bootstrap_->FinalizeForExit();
+    if (LostRanks()) {
+      bootstrap_->Abandon();
+    } else {
+      bootstrap_->FinalizeForExit();
+    }
   }
   Log().info("exiting with code {}", code);
   log::Flush();
@@ -363,7 +367,11 @@ void CoreRuntime::ShutdownJob() {
   }
   // Under a launcher MPI is finalised now (the scheduler ranks are waiting in MPI_Finalize); a
   // singleton keeps it so that it can Init again.
-  if (size_ > 1 && dead.empty()) bootstrap_->Finalize();  // see Serve() on ranks that died
+  if (!dead.empty()) {
+    bootstrap_->Abandon();  // see Serve()
+  } else if (size_ > 1) {
+    bootstrap_->Finalize();
+  }
   Log().info("shut down");
   log::Flush();
 }

@@ -42,6 +42,7 @@ class RecordingBootstrap final : public transport::Bootstrap {
   }
   void Finalize() override { inner_.Finalize(); }
   void FinalizeForExit() override { inner_.FinalizeForExit(); }
+  void Abandon() override { inner_.Abandon(); }
 
   /// What the first AllGather returned (empty before it).
   const transport::GatheredBytes& first_gather() const { return first_gather_; }

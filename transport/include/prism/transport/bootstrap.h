@@ -47,6 +47,9 @@ class Bootstrap {
   /// The process is about to exit without returning to the application (a scheduler rank at
   /// the end of the job): leaves the channel even when the application set it up.
   virtual void FinalizeForExit() = 0;
+  /// Gives the channel up without its closing handshake, which could wait for ever on a dead
+  /// peer (Open MPI's MPI_Finalize after a rank died); later Finalize calls do nothing.
+  virtual void Abandon() = 0;
 };
 
 }  // namespace prism::transport

@@ -32,6 +32,7 @@ class MpiBootstrap final : public Bootstrap {
   Status Barrier(const std::function<void()>& progress) override;
   void Finalize() override;
   void FinalizeForExit() override;
+  void Abandon() override { finalized_ = true; }
 
   /// True once MPI was finalised in this process: it cannot be initialised again.
   static bool MpiFinalized();

@@ -13,14 +13,16 @@ namespace prism {
 namespace {
 
 Status Invalid(const std::string& origin, const std::string& text, const std::string& expected) {
-  return MakeError(ErrorCode::kInvalidArgument, origin + "='" + text + "' is invalid: expected " + expected);
+  return MakeError(ErrorCode::kInvalidArgument,
+                   origin + "='" + text + "' is invalid: expected " + expected);
 }
 
 Status Parse(const std::string& text, const std::string& origin, int64_t* out) {
   errno = 0;
   char* end = nullptr;
   long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || errno != 0 || end == nullptr || *end != '\0') return Invalid(origin, text, "an integer");
+  if (text.empty() || errno != 0 || end == nullptr || *end != '\0')
+    return Invalid(origin, text, "an integer");
   *out = v;
   return Status::Ok();
 }
@@ -76,17 +78,18 @@ std::string ConfigEnvName(const std::string& name) {
 }
 
 const std::vector<std::string>& ConfigNames() {
-  static const std::vector<std::string> names = {
+  static const std::vector<std::string> kNames = {
 #define PRISM_CONFIG(type, name, default_value, description) #name,
 #include "prism/common/config_def.h"
 #undef PRISM_CONFIG
   };
-  return names;
+  return kNames;
 }
 
-Status SystemConfig::Set(const std::string& name, const std::string& text, const std::string& origin) {
+Status SystemConfig::Set(const std::string& name, const std::string& text,
+                         const std::string& origin) {
 #define PRISM_CONFIG(type, field, default_value, description) \
-  if (name == #field) return Parse(text, origin, &field);
+  if (name == #field) return Parse(text, origin, &(field));
 #include "prism/common/config_def.h"
 #undef PRISM_CONFIG
   return MakeError(ErrorCode::kInvalidArgument, origin + ": unknown Prism setting '" + name + "'");
@@ -96,7 +99,9 @@ Result<SystemConfig> SystemConfig::Load(const std::map<std::string, std::string>
                                         std::vector<std::string>* warnings,
                                         const std::function<const char*(const char*)>& getenv) {
   SystemConfig config;
-  auto env = [&](const char* key) -> const char* { return getenv ? getenv(key) : std::getenv(key); };
+  auto env = [&](const char* key) -> const char* {
+    return getenv ? getenv(key) : std::getenv(key);
+  };
   for (const std::string& name : ConfigNames()) {
     std::string var = ConfigEnvName(name);
     if (const char* value = env(var.c_str())) {
@@ -114,7 +119,8 @@ Result<SystemConfig> SystemConfig::Load(const std::map<std::string, std::string>
                                [&](const std::string& n) { return ConfigEnvName(n) == var; }) ||
                    std::any_of(std::begin(kOtherKnown), std::end(kOtherKnown),
                                [&](const char* k) { return var.rfind(k, 0) == 0; });
-      if (!known) warnings->push_back("unknown environment variable " + var + " (not a Prism setting)");
+      if (!known)
+        warnings->push_back("unknown environment variable " + var + " (not a Prism setting)");
     }
   }
   for (const auto& [name, text] : overrides) {
@@ -130,16 +136,20 @@ Status SystemConfig::Validate() const {
   auto bad = [](const char* name, const std::string& why) {
     return MakeError(ErrorCode::kInvalidArgument, ConfigEnvName(name) + " " + why);
   };
-  if (num_cpus != -1.0 && num_cpus < 0) return bad("num_cpus", "must be -1 (auto) or >= 0, got " + Show(num_cpus));
-  if (head_cpus != -1.0 && head_cpus < 0) return bad("head_cpus", "must be -1 (auto) or >= 0, got " + Show(head_cpus));
+  if (num_cpus != -1.0 && num_cpus < 0)
+    return bad("num_cpus", "must be -1 (auto) or >= 0, got " + Show(num_cpus));
+  if (head_cpus != -1.0 && head_cpus < 0)
+    return bad("head_cpus", "must be -1 (auto) or >= 0, got " + Show(head_cpus));
   if (max_worker_threads < 1) return bad("max_worker_threads", "must be >= 1");
   if (max_inline_bytes < 0) return bad("max_inline_bytes", "must be >= 0");
   if (rma_threshold_bytes < 0) return bad("rma_threshold_bytes", "must be >= 0");
-  if (!OneOf(transfer_mode, {"auto", "get", "am"})) return bad("transfer_mode", "must be auto, get or am, got '" + transfer_mode + "'");
+  if (!OneOf(transfer_mode, {"auto", "get", "am"}))
+    return bad("transfer_mode", "must be auto, get or am, got '" + transfer_mode + "'");
   for (const char* level_name : {"log_level", "log_console_level"}) {
     const std::string& v = std::string(level_name) == "log_level" ? log_level : log_console_level;
     if (!OneOf(v, {"trace", "debug", "info", "warn", "warning", "error", "critical", "off"})) {
-      return bad(level_name, "must be trace, debug, info, warn, error, critical or off, got '" + v + "'");
+      return bad(level_name,
+                 "must be trace, debug, info, warn, error, critical or off, got '" + v + "'");
     }
   }
   if (progress_spin_us < 0 || worker_spin_us < 0 || get_spin_us < 0) {
@@ -152,7 +162,8 @@ Status SystemConfig::Validate() const {
 
 std::string SystemConfig::Describe() const {
   std::string out;
-#define PRISM_CONFIG(type, name, default_value, description) out += std::string(#name) + "=" + Show(name) + "\n";
+#define PRISM_CONFIG(type, name, default_value, description) \
+  out += std::string(#name) + "=" + Show(name) + "\n";
 #include "prism/common/config_def.h"
 #undef PRISM_CONFIG
   return out;

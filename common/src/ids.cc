@@ -8,7 +8,9 @@ std::string JobId::Hex() const { return fmt::format("{:016x}", value); }
 
 std::string TaskId::ToString() const { return fmt::format("task {}:{}", owner, seq); }
 
-std::string TaskId::Hex() const { return fmt::format("{:08x}{:016x}", static_cast<uint32_t>(owner), seq); }
+std::string TaskId::Hex() const {
+  return fmt::format("{:08x}{:016x}", static_cast<uint32_t>(owner), seq);
+}
 
 std::string ObjectId::ToString() const { return fmt::format("obj {}:{}.{}", owner, seq, index); }
 

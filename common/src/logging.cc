@@ -15,7 +15,8 @@ namespace {
 // sinks underneath without touching loggers that other threads are using.
 struct Registry {
   std::mutex mu;
-  std::shared_ptr<spdlog::sinks::dist_sink_mt> dist = std::make_shared<spdlog::sinks::dist_sink_mt>();
+  std::shared_ptr<spdlog::sinks::dist_sink_mt> dist =
+      std::make_shared<spdlog::sinks::dist_sink_mt>();
   std::map<std::string, std::shared_ptr<spdlog::logger>, std::less<>> loggers;
   spdlog::level::level_enum level = spdlog::level::warn;
 
@@ -57,26 +58,29 @@ Status Configure(const LogOptions& options) {
   sinks.push_back(console);
   if (!options.file.empty()) {
     try {
-      auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.file, /*truncate=*/false);
+      auto file =
+          std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.file, /*truncate=*/false);
       file->set_pattern("[%Y-%m-%d %H:%M:%S.%f] " + rank_tag + "[%n] [%l] [tid %t] %v");
       file->set_level(options.file_level);
       sinks.push_back(file);
     } catch (const spdlog::spdlog_ex& e) {
-      return MakeError(ErrorCode::kIoError, "cannot open log file " + options.file + ": " + e.what());
+      return MakeError(ErrorCode::kIoError,
+                       "cannot open log file " + options.file + ": " + e.what());
     }
   }
   std::lock_guard lock(r.mu);
   r.dist->set_sinks(std::move(sinks));
-  r.level = std::min(options.console_level, options.file.empty() ? options.console_level : options.file_level);
+  r.level = std::min(options.console_level,
+                     options.file.empty() ? options.console_level : options.file_level);
   for (auto& [name, logger] : r.loggers) logger->set_level(r.level);
   return Status::Ok();
 }
 
 Result<spdlog::level::level_enum> ParseLevel(std::string_view text) {
   static const std::pair<std::string_view, spdlog::level::level_enum> kLevels[] = {
-      {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug},
-      {"info", spdlog::level::info},   {"warn", spdlog::level::warn},
-      {"warning", spdlog::level::warn}, {"error", spdlog::level::err},
+      {"trace", spdlog::level::trace},       {"debug", spdlog::level::debug},
+      {"info", spdlog::level::info},         {"warn", spdlog::level::warn},
+      {"warning", spdlog::level::warn},      {"error", spdlog::level::err},
       {"critical", spdlog::level::critical}, {"off", spdlog::level::off}};
   for (const auto& [name, level] : kLevels) {
     if (name == text) return level;

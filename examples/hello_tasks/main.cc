@@ -14,7 +14,8 @@ int Square(int x) { return x * x; }
 
 std::string Greet(std::string name) {
   auto ctx = prism::GetRuntimeContext();
-  return "hello " + name + " from rank " + std::to_string(ctx.GetRank()) + " on " + ctx.GetHostname();
+  return "hello " + name + " from rank " + std::to_string(ctx.GetRank()) + " on " +
+         ctx.GetHostname();
 }
 
 // A task that submits tasks: nested tasks work from any rank.
@@ -46,7 +47,8 @@ int main(int argc, char** argv) {
   std::cout << "7 squared = " << *prism::Task(Square).Remote(seven).Get() << "\n";
 
   std::cout << *prism::Task(Greet).Remote(std::string("world")).Get() << "\n";
-  std::cout << "nested: sum of squares 1..20 = " << *prism::Task(SumOfSquares).Remote(20).Get() << "\n";
+  std::cout << "nested: sum of squares 1..20 = " << *prism::Task(SumOfSquares).Remote(20).Get()
+            << "\n";
 
   prism::Shutdown();
   return total == 285 ? 0 : 1;

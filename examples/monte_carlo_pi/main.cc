@@ -50,9 +50,10 @@ int main(int argc, char** argv) {
   double pi = 4.0 * static_cast<double>(inside) / total;
   // Three standard deviations of the estimator: 4 * sqrt(p (1 - p) / n) with p = π/4.
   double tolerance = 3.0 * 4.0 * std::sqrt((M_PI / 4) * (1 - M_PI / 4) / total);
-  std::cout << std::setprecision(8) << "π ≈ " << pi << " from " << static_cast<int64_t>(total) << " samples in "
-            << num_tasks << " tasks on " << prism::GetRuntimeContext().GetWorldSize() << " ranks (error "
-            << std::abs(pi - M_PI) << ", 3σ = " << tolerance << ")\n";
+  std::cout << std::setprecision(8) << "π ≈ " << pi << " from " << static_cast<int64_t>(total)
+            << " samples in " << num_tasks << " tasks on "
+            << prism::GetRuntimeContext().GetWorldSize() << " ranks (error " << std::abs(pi - M_PI)
+            << ", 3σ = " << tolerance << ")\n";
   prism::Shutdown();
   return std::abs(pi - M_PI) <= tolerance ? 0 : 1;
 }

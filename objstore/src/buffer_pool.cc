@@ -13,8 +13,8 @@ constexpr size_t kHugePage = size_t{2} << 20;
 constexpr size_t kSmallAlignment = 64;
 
 size_t PageSize() {
-  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  return page;
+  static const size_t kPage = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return kPage;
 }
 
 }  // namespace
@@ -43,7 +43,8 @@ Block* BufferPool::Allocate(size_t size) {
   if (size < options_.large_threshold) {
     auto* block = new Block();
     block->capacity_ = std::max<size_t>(size, 1);
-    block->data_ = static_cast<std::byte*>(::operator new(block->capacity_, std::align_val_t(kSmallAlignment)));
+    block->data_ = static_cast<std::byte*>(
+        ::operator new(block->capacity_, std::align_val_t(kSmallAlignment)));
     std::lock_guard lock(mu_);
     stats_.allocated_bytes += block->capacity_;
     return block;
@@ -61,7 +62,8 @@ Block* BufferPool::Allocate(size_t size) {
       return block;
     }
   }
-  void* memory = mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* memory =
+      mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) throw std::bad_alloc();
   // Fewer page faults when the block is first filled (2 MiB pages where THP is in madvise mode).
   if (capacity >= kHugePage) madvise(memory, capacity, MADV_HUGEPAGE);
@@ -106,7 +108,8 @@ void BufferPool::Unmap(Block* block) {
   delete block;
 }
 
-Result<const transport::MemoryRegion*> BufferPool::Register(Block* block, transport::Transport& transport) {
+Result<const transport::MemoryRegion*> BufferPool::Register(Block* block,
+                                                            transport::Transport& transport) {
   std::lock_guard lock(mu_);
   if (!block->region_) {
     auto region = transport.RegisterMemory(block->data_, block->capacity_);

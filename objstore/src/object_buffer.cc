@@ -5,9 +5,11 @@
 
 namespace prism::objstore {
 
-std::shared_ptr<ObjectBuffer> ObjectBuffer::Create(const std::shared_ptr<BufferPool>& pool, size_t data_size,
+std::shared_ptr<ObjectBuffer> ObjectBuffer::Create(const std::shared_ptr<BufferPool>& pool,
+                                                   size_t data_size,
                                                    std::span<const std::byte> metadata) {
-  if (metadata.size() > kMaxMetadata) throw std::length_error("object metadata longer than 32 bytes");
+  if (metadata.size() > kMaxMetadata)
+    throw std::length_error("object metadata longer than 32 bytes");
   std::shared_ptr<ObjectBuffer> buffer(new ObjectBuffer());
   buffer->pool_ = pool;
   buffer->size_ = data_size;

@@ -13,18 +13,22 @@ spdlog::logger& Log() {
 
 }  // namespace
 
-ObjectTransfer::ObjectTransfer(transport::Transport& transport, ObjectStore& store, std::shared_ptr<BufferPool> pool,
+ObjectTransfer::ObjectTransfer(transport::Transport& transport, ObjectStore& store,
+                               std::shared_ptr<BufferPool> pool,
                                const ObjectTransferOptions& options)
     : transport_(transport), store_(store), pool_(std::move(pool)), options_(options) {}
 
 void ObjectTransfer::RegisterHandlers() {
-  transport_.SetHandler(kPullRequest, [this](Rank s, std::span<const std::byte> p) { OnPullRequest(s, p); });
-  transport_.SetBulkHandler(kPullData, [this](Rank s, std::span<const std::byte> m, transport::IncomingBulk& b) {
-    OnPullData(s, m, b);
-  });
-  transport_.SetHandler(kPullRegion, [this](Rank s, std::span<const std::byte> p) { OnPullRegion(s, p); });
-  transport_.SetHandler(kPullDone, [this](Rank s, std::span<const std::byte> p) { OnPullDone(s, p); });
-  transport_.SetHandler(kPullFailed, [this](Rank s, std::span<const std::byte> p) { OnPullFailed(s, p); });
+  transport_.SetHandler(kPullRequest,
+                        [this](Rank s, std::span<const std::byte> p) { OnPullRequest(s, p); });
+  transport_.SetBulkHandler(kPullData, [this](Rank s, std::span<const std::byte> m,
+                                              transport::IncomingBulk& b) { OnPullData(s, m, b); });
+  transport_.SetHandler(kPullRegion,
+                        [this](Rank s, std::span<const std::byte> p) { OnPullRegion(s, p); });
+  transport_.SetHandler(kPullDone,
+                        [this](Rank s, std::span<const std::byte> p) { OnPullDone(s, p); });
+  transport_.SetHandler(kPullFailed,
+                        [this](Rank s, std::span<const std::byte> p) { OnPullFailed(s, p); });
   transport_.AddPeerFailureHandler([this](Rank peer, const std::string&) { OnPeerFailure(peer); });
 }
 
@@ -34,7 +38,8 @@ void ObjectTransfer::Pull(const ObjectId& id, Rank holder, PullCallback done) {
     if (std::shared_ptr<ObjectBuffer> local = store_.Find(id)) {
       done(std::move(local));
     } else {
-      done(MakeError(ErrorCode::kNotFound, id.ToString() + " has no copy on rank " + std::to_string(holder)));
+      done(MakeError(ErrorCode::kNotFound,
+                     id.ToString() + " has no copy on rank " + std::to_string(holder)));
     }
     return;
   }
@@ -79,8 +84,8 @@ void ObjectTransfer::OnPullRequest(Rank source, std::span<const std::byte> paylo
     ++stats_.served;
   }
   bool rma = buffer->block() != nullptr && buffer->size() > 0 &&
-             (options_.mode == "get" ||
-              (options_.mode == "auto" && transport_.SameHost(source) && buffer->size() > options_.rma_threshold_bytes));
+             (options_.mode == "get" || (options_.mode == "auto" && transport_.SameHost(source) &&
+                                         buffer->size() > options_.rma_threshold_bytes));
   if (rma) {
     auto region = pool_->Register(buffer->block(), transport_);
     if (region) {
@@ -101,7 +106,8 @@ void ObjectTransfer::OnPullRequest(Rank source, std::span<const std::byte> paylo
       }
       return;
     }
-    Log().warn("cannot register {} for an RMA get ({}); sending it instead", id.ToString(), region.error().ToString());
+    Log().warn("cannot register {} for an RMA get ({}); sending it instead", id.ToString(),
+               region.error().ToString());
   }
   std::vector<std::byte> meta;
   WireWriter w(meta);
@@ -112,7 +118,8 @@ void ObjectTransfer::OnPullRequest(Rank source, std::span<const std::byte> paylo
   if (!s) Log().warn("cannot send {} to rank {}: {}", id.ToString(), source, s.ToString());
 }
 
-void ObjectTransfer::OnPullData(Rank source, std::span<const std::byte> meta, transport::IncomingBulk& body) {
+void ObjectTransfer::OnPullData(Rank source, std::span<const std::byte> meta,
+                                transport::IncomingBulk& body) {
   WireReader r(meta);
   uint64_t request = r.U64();
   auto metadata = r.Bytes();
@@ -123,7 +130,8 @@ void ObjectTransfer::OnPullData(Rank source, std::span<const std::byte> meta, tr
   {
     std::lock_guard lock(mu_);
     auto it = pulls_.find(request);
-    if (it == pulls_.end() || it->second.holder != source) return;  // stale or forged: drop the body
+    if (it == pulls_.end() || it->second.holder != source)
+      return;  // stale or forged: drop the body
     stats_.bytes_pulled += body.size();
   }
   auto buffer = ObjectBuffer::Create(pool_, body.size(), metadata);
@@ -158,21 +166,24 @@ void ObjectTransfer::OnPullRegion(Rank source, std::span<const std::byte> payloa
   try {
     buffer = ObjectBuffer::Create(pool_, size, metadata);
   } catch (const std::bad_alloc&) {
-    Complete(request, MakeError(ErrorCode::kResourceExhausted,
-                                "cannot allocate " + std::to_string(size) + " bytes for a pulled object"));
+    Complete(request,
+             MakeError(ErrorCode::kResourceExhausted,
+                       "cannot allocate " + std::to_string(size) + " bytes for a pulled object"));
     return;
   }
-  transport_.Get(source, address, rkey, buffer->mutable_data(), size, [this, source, request, buffer](Status s) {
-    std::vector<std::byte> msg;
-    WireWriter w(msg);
-    w.U64(request);
-    (void)transport_.Send(source, kPullDone, msg);  // the holder may be gone; nothing to release then
-    if (s) {
-      Complete(request, buffer);
-    } else {
-      Complete(request, s.error());
-    }
-  });
+  transport_.Get(source, address, rkey, buffer->mutable_data(), size,
+                 [this, source, request, buffer](Status s) {
+                   std::vector<std::byte> msg;
+                   WireWriter w(msg);
+                   w.U64(request);
+                   (void)transport_.Send(source, kPullDone,
+                                         msg);  // the holder may be gone; nothing to release then
+                   if (s) {
+                     Complete(request, buffer);
+                   } else {
+                     Complete(request, s.error());
+                   }
+                 });
 }
 
 void ObjectTransfer::OnPullDone(Rank source, std::span<const std::byte> payload) {
@@ -205,7 +216,8 @@ void ObjectTransfer::OnPullFailed(Rank source, std::span<const std::byte> payloa
   Complete(request, MakeError(static_cast<ErrorCode>(code), message));
 }
 
-void ObjectTransfer::SendFailure(Rank to, uint64_t request, ErrorCode code, const std::string& message) {
+void ObjectTransfer::SendFailure(Rank to, uint64_t request, ErrorCode code,
+                                 const std::string& message) {
   std::vector<std::byte> msg;
   WireWriter w(msg);
   w.U64(request);
@@ -226,8 +238,9 @@ void ObjectTransfer::OnPeerFailure(Rank peer) {
     }
   }
   for (uint64_t request : failed) {
-    Complete(request, MakeError(ErrorCode::kPeerDead, "rank " + std::to_string(peer) +
-                                                          " died while this rank was pulling an object from it"));
+    Complete(request, MakeError(ErrorCode::kPeerDead,
+                                "rank " + std::to_string(peer) +
+                                    " died while this rank was pulling an object from it"));
   }
 }
 

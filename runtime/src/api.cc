@@ -1,10 +1,11 @@
 // The public API (prism/runtime/api.h) and the entry points its templates call
 // (prism/runtime/internal/core.h), on top of CoreRuntime.
 
+#include "prism/runtime/api.h"
+
 #include <fmt/format.h>
 
 #include "core_runtime.h"
-#include "prism/runtime/api.h"
 #include "prism/runtime/errors.h"
 #include "prism/runtime/internal/core.h"
 #include "prism/runtime/remote.h"
@@ -16,7 +17,8 @@ namespace {
 
 std::shared_ptr<runtime::CoreRuntime> Need(const char* api) {
   auto rt = runtime::CoreRuntime::Current();
-  if (!rt) throw PrismError(fmt::format("{} called before prism::Init (or after prism::Shutdown)", api));
+  if (!rt)
+    throw PrismError(fmt::format("{} called before prism::Init (or after prism::Shutdown)", api));
   return rt;
 }
 
@@ -25,7 +27,9 @@ std::shared_ptr<runtime::CoreRuntime> Need(const char* api) {
 void Init() { runtime::CoreRuntime::Initialize(Config{}, 0, nullptr); }
 void Init(int argc, char** argv) { runtime::CoreRuntime::Initialize(Config{}, argc, argv); }
 void Init(const Config& config) { runtime::CoreRuntime::Initialize(config, 0, nullptr); }
-void Init(const Config& config, int argc, char** argv) { runtime::CoreRuntime::Initialize(config, argc, argv); }
+void Init(const Config& config, int argc, char** argv) {
+  runtime::CoreRuntime::Initialize(config, argc, argv);
+}
 void Shutdown() { runtime::CoreRuntime::Finalize(); }
 bool IsInitialized() { return runtime::CoreRuntime::Current() != nullptr; }
 
@@ -36,7 +40,9 @@ RuntimeContext GetRuntimeContext() {
 
 std::string GetNamespace() { return Need("prism::GetNamespace")->job().job_namespace; }
 
-std::string RuntimeContext::GetJobId() const { return Need("RuntimeContext::GetJobId")->job().job_id.Hex(); }
+std::string RuntimeContext::GetJobId() const {
+  return Need("RuntimeContext::GetJobId")->job().job_id.Hex();
+}
 std::string RuntimeContext::GetNamespace() const {
   return Need("RuntimeContext::GetNamespace")->job().job_namespace;
 }
@@ -52,8 +58,12 @@ std::string RuntimeContext::GetTaskId() const {
   if (id.IsNil()) id = TaskId{rt->rank(), 0};  // the driver's (or a rank's main thread's) own task
   return id.Hex();
 }
-std::string RuntimeContext::GetHostname() const { return Need("RuntimeContext::GetHostname")->hostname(); }
-std::string RuntimeContext::GetSessionDir() const { return Need("RuntimeContext::GetSessionDir")->job().session_dir; }
+std::string RuntimeContext::GetHostname() const {
+  return Need("RuntimeContext::GetHostname")->hostname();
+}
+std::string RuntimeContext::GetSessionDir() const {
+  return Need("RuntimeContext::GetSessionDir")->job().session_dir;
+}
 
 namespace internal {
 
@@ -79,7 +89,8 @@ void OnRefDeserialized(const ObjectId& id) {
 
 ObjectId Put(BufferPtr buffer) { return Need("prism::Put")->objects().Put(std::move(buffer)); }
 
-ObjectId SubmitTask(const std::string& function, std::vector<TaskArg> args, const TaskOptions& options) {
+ObjectId SubmitTask(const std::string& function, std::vector<TaskArg> args,
+                    const TaskOptions& options) {
   return Need("prism::Task(...).Remote")->tasks().Submit(function, std::move(args), options);
 }
 
@@ -89,7 +100,8 @@ std::vector<BufferPtr> GetObjects(const std::vector<ObjectId>& ids, int64_t time
   return rt->objects().Get(ids, timeout_ms);
 }
 
-std::vector<bool> WaitObjects(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms) {
+std::vector<bool> WaitObjects(const std::vector<ObjectId>& ids, int num_objects,
+                              int64_t timeout_ms) {
   auto rt = Need("prism::Wait");
   runtime::WorkerPool::BlockedScope lend_cpu;
   return rt->objects().Wait(ids, num_objects, timeout_ms);
@@ -106,10 +118,11 @@ void FunctionRegistry::Add(std::string name, std::string key, size_t arity, Invo
   if (it != by_name_.end()) {
     auto same = name_by_key_.find(key);
     if (same != name_by_key_.end() && same->second == name) return;  // the same function again
-    std::fprintf(stderr,
-                 "prism: PRISM_REMOTE: the name '%s' is registered for two different functions; qualify one "
-                 "of them (ns::%s)\n",
-                 name.c_str(), name.c_str());
+    std::fprintf(
+        stderr,
+        "prism: PRISM_REMOTE: the name '%s' is registered for two different functions; qualify one "
+        "of them (ns::%s)\n",
+        name.c_str(), name.c_str());
     std::abort();
   }
   name_by_key_.emplace(std::move(key), name);

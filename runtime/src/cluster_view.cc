@@ -27,7 +27,8 @@ Rank ClusterView::Pick(const ResourceSet& demand, std::string* missing) {
     const RankState& s = state_[r];
     if (!s.alive || !demand.FitsIn(capacity_[r])) continue;
     any_fits_alive = true;
-    double cpus = std::max<double>(1.0, static_cast<double>(capacity_[r].Units("CPU")) / kResourceUnit);
+    double cpus =
+        std::max<double>(1.0, static_cast<double>(capacity_[r].Units("CPU")) / kResourceUnit);
     double score = static_cast<double>(EstimatedLoadLocked(s) + 1) / cpus;
     // Prefer this rank on ties: no network hop.
     if (score < best_score || (score == best_score && r == self_)) {

@@ -37,9 +37,9 @@ class ClusterView {
  private:
   struct RankState {
     bool alive = true;
-    int64_t mine_in_flight = 0;     // my tasks sent there and not finished
-    int64_t reported_load = 0;      // its last report
-    int64_t mine_at_report = 0;     // mine_in_flight when that report arrived
+    int64_t mine_in_flight = 0;  // my tasks sent there and not finished
+    int64_t reported_load = 0;   // its last report
+    int64_t mine_at_report = 0;  // mine_in_flight when that report arrived
   };
   int64_t EstimatedLoadLocked(const RankState& s) const;
 

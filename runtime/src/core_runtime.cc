@@ -1,5 +1,6 @@
 #include "core_runtime.h"
 
+#include <fmt/format.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <fstream>
 #include <map>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "prism/common/clock.h"
 #include "prism/common/logging.h"
@@ -39,9 +38,11 @@ class ShutdownWatchdog {
   ShutdownWatchdog(int64_t timeout_ms, int code, std::string what) {
     thread_ = std::jthread([this, timeout_ms, code, what = std::move(what)](std::stop_token stop) {
       std::unique_lock lock(mu_);
-      if (cv_.wait_for(lock, stop, std::chrono::milliseconds(timeout_ms), [] { return false; })) return;
+      if (cv_.wait_for(lock, stop, std::chrono::milliseconds(timeout_ms), [] { return false; }))
+        return;
       if (stop.stop_requested()) return;
-      Log().critical("{} did not finish within {} ms; exiting with code {}", what, timeout_ms, code);
+      Log().critical("{} did not finish within {} ms; exiting with code {}", what, timeout_ms,
+                     code);
       log::Flush();
       _exit(code);
     });
@@ -65,7 +66,8 @@ std::map<std::string, std::string> ParseArguments(int argc, char** argv) {
     if (arg.rfind("--prism-", 0) != 0) continue;
     size_t eq = arg.find('=');
     if (eq == std::string::npos) {
-      throw PrismError(fmt::format("prism::Init: argument '{}' needs a value: --prism-<setting>=<value>", arg));
+      throw PrismError(
+          fmt::format("prism::Init: argument '{}' needs a value: --prism-<setting>=<value>", arg));
     }
     out[arg.substr(8, eq - 8)] = arg.substr(eq + 1);
   }
@@ -110,12 +112,16 @@ Result<ResourceSet> DecodeResources(std::span<const std::byte> bytes) {
 
 }  // namespace
 
-std::shared_ptr<CoreRuntime> CoreRuntime::Current() { return g_runtime.load(std::memory_order_acquire); }
+std::shared_ptr<CoreRuntime> CoreRuntime::Current() {
+  return g_runtime.load(std::memory_order_acquire);
+}
 
 void CoreRuntime::Initialize(const Config& config, int argc, char** argv) {
-  if (Current()) throw PrismError("prism::Init: Prism is already initialised (call prism::Shutdown first)");
+  if (Current())
+    throw PrismError("prism::Init: Prism is already initialised (call prism::Shutdown first)");
   if (!g_bootstrap) {
-    auto boot = transport::MpiBootstrap::Create(argc > 0 ? &argc : nullptr, argc > 0 ? &argv : nullptr);
+    auto boot =
+        transport::MpiBootstrap::Create(argc > 0 ? &argc : nullptr, argc > 0 ? &argv : nullptr);
     if (!boot) Fail(boot.error().ToString());
     g_bootstrap = std::move(*boot);
   } else if (transport::MpiBootstrap::MpiFinalized()) {
@@ -152,7 +158,8 @@ void CoreRuntime::Initialize(const Config& config, int argc, char** argv) {
   }
 }
 
-void CoreRuntime::Build(const Config& config, int argc, char** argv, transport::Bootstrap& bootstrap) {
+void CoreRuntime::Build(const Config& config, int argc, char** argv,
+                        transport::Bootstrap& bootstrap) {
   bootstrap_ = &bootstrap;
   rank_ = bootstrap.rank();
   size_ = bootstrap.size();
@@ -185,8 +192,8 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv, transport::
   log_options.console_level = *console_level;
   if (Status s = log::Configure(log_options); !s) Fail(s.error().message);
   for (const auto& w : warnings) Log().warn("{}", w);
-  Log().info("rank {} of {} on {} (launcher {}), job {}, namespace {}", rank_, size_, hostname_, bootstrap.launcher(),
-             job_.job_id.Hex(), job_.job_namespace);
+  Log().info("rank {} of {} on {} (launcher {}), job {}, namespace {}", rank_, size_, hostname_,
+             bootstrap.launcher(), job_.job_id.Hex(), job_.job_namespace);
   Log().debug("configuration:\n{}", config_.Describe());
 
   // Capacities of every rank, exchanged once.
@@ -216,11 +223,13 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv, transport::
   objstore::ObjectTransferOptions transfer_options;
   transfer_options.rma_threshold_bytes = static_cast<size_t>(config_.rma_threshold_bytes);
   transfer_options.mode = config_.transfer_mode;
-  transfer_ = std::make_unique<objstore::ObjectTransfer>(*transport_, *store_, pool_, transfer_options);
+  transfer_ =
+      std::make_unique<objstore::ObjectTransfer>(*transport_, *store_, pool_, transfer_options);
   ObjectManager::Options object_options;
   object_options.max_inline_bytes = config_.max_inline_bytes;
   object_options.get_spin_ns = config_.get_spin_us * 1000;
-  objects_ = std::make_unique<ObjectManager>(*transport_, *store_, *transfer_, pool_, object_options);
+  objects_ =
+      std::make_unique<ObjectManager>(*transport_, *store_, *transfer_, pool_, object_options);
   view_ = std::make_unique<ClusterView>(rank_, capacities);
   WorkerPool::Options worker_options;
   worker_options.cpu_units = capacity.Units("CPU");
@@ -237,7 +246,8 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv, transport::
   executor_->RegisterHandlers();
   tasks_->RegisterHandlers();
   RegisterShutdownHandlers();
-  transport_->AddPeerFailureHandler([this](Rank r, const std::string& why) { OnPeerFailure(r, why); });
+  transport_->AddPeerFailureHandler(
+      [this](Rank r, const std::string& why) { OnPeerFailure(r, why); });
   ready_.assign(size_, false);
 
   capacity_ = capacity;
@@ -249,11 +259,11 @@ void CoreRuntime::Start() {
   workers_->Start();
   if (rank_ == 0) {
     std::ofstream info(job_.session_dir + "/job_info");
-    info << "job_id " << job_.job_id.Hex() << "\nnamespace " << job_.job_namespace << "\nranks " << size_
-         << "\nlauncher " << bootstrap_->launcher() << "\n";
+    info << "job_id " << job_.job_id.Hex() << "\nnamespace " << job_.job_namespace << "\nranks "
+         << size_ << "\nlauncher " << bootstrap_->launcher() << "\n";
     for (Rank r = 0; r < size_; ++r) {
-      info << "rank " << r << " host " << bootstrap_->hostnames()[r] << " cpus " << capacities_[r].Amount("CPU")
-           << "\n";
+      info << "rank " << r << " host " << bootstrap_->hostnames()[r] << " cpus "
+           << capacities_[r].Amount("CPU") << "\n";
     }
     WriteStatus("running");
   }
@@ -383,10 +393,12 @@ void CoreRuntime::TearDown() {
     auto o = objects_->stats();
     auto s = store_->stats();
     auto p = pool_->stats();
-    Log().info("at shutdown: {} object entries ({} owned, {} freed so far); store {} objects, {} B primary, {} B "
-               "secondary; pool {} B in use, {} B cached; {} tasks in flight",
-               o.entries, o.owned, o.freed, s.objects, s.primary_bytes, s.secondary_bytes, p.allocated_bytes,
-               p.cached_bytes, tasks_ ? tasks_->in_flight() : 0);
+    Log().info(
+        "at shutdown: {} object entries ({} owned, {} freed so far); store {} objects, {} B "
+        "primary, {} B "
+        "secondary; pool {} B in use, {} B cached; {} tasks in flight",
+        o.entries, o.owned, o.freed, s.objects, s.primary_bytes, s.secondary_bytes,
+        p.allocated_bytes, p.cached_bytes, tasks_ ? tasks_->in_flight() : 0);
   }
   if (workers_) workers_->Stop();
   if (pool_) pool_->DropRegistrations();

@@ -8,7 +8,8 @@
 
 namespace prism {
 
-TaskError::TaskError(std::string function, int rank, std::string message, std::string exception_type)
+TaskError::TaskError(std::string function, int rank, std::string message,
+                     std::string exception_type)
     : PrismError(fmt::format("task {} failed on rank {}: {}{}", function, rank,
                              exception_type.empty() ? "" : exception_type + ": ", message)),
       function_(std::move(function)),
@@ -18,10 +19,9 @@ TaskError::TaskError(std::string function, int rank, std::string message, std::s
 
 namespace runtime {
 
-std::shared_ptr<objstore::ObjectBuffer> MakeErrorObject(const std::shared_ptr<objstore::BufferPool>& pool,
-                                                        ErrorKind kind, const std::string& function, Rank rank,
-                                                        const std::string& message,
-                                                        const std::string& exception_type) {
+std::shared_ptr<objstore::ObjectBuffer> MakeErrorObject(
+    const std::shared_ptr<objstore::BufferPool>& pool, ErrorKind kind, const std::string& function,
+    Rank rank, const std::string& message, const std::string& exception_type) {
   std::vector<std::byte> bytes;
   WireWriter w(bytes);
   w.U8(static_cast<uint8_t>(kind));

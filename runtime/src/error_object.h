@@ -20,9 +20,8 @@ enum class ErrorKind : uint8_t {
   kSystem = 6,         // anything else -> prism::PrismError
 };
 
-std::shared_ptr<objstore::ObjectBuffer> MakeErrorObject(const std::shared_ptr<objstore::BufferPool>& pool,
-                                                        ErrorKind kind, const std::string& function, Rank rank,
-                                                        const std::string& message,
-                                                        const std::string& exception_type = "");
+std::shared_ptr<objstore::ObjectBuffer> MakeErrorObject(
+    const std::shared_ptr<objstore::BufferPool>& pool, ErrorKind kind, const std::string& function,
+    Rank rank, const std::string& message, const std::string& exception_type = "");
 
 }  // namespace prism::runtime

@@ -25,7 +25,9 @@ BufferPtr GetBuffer(WireReader& r, const std::shared_ptr<objstore::BufferPool>& 
   return objstore::ObjectBuffer::CopyOf(pool, metadata, data);
 }
 
-Error Malformed(const char* what) { return MakeError(ErrorCode::kMalformed, std::string("malformed ") + what); }
+Error Malformed(const char* what) {
+  return MakeError(ErrorCode::kMalformed, std::string("malformed ") + what);
+}
 
 }  // namespace
 
@@ -57,7 +59,8 @@ std::vector<std::byte> EncodeTaskSpec(const TaskSpec& spec) {
   return out;
 }
 
-Result<TaskSpec> DecodeTaskSpec(std::span<const std::byte> bytes, const std::shared_ptr<objstore::BufferPool>& pool) {
+Result<TaskSpec> DecodeTaskSpec(std::span<const std::byte> bytes,
+                                const std::shared_ptr<objstore::BufferPool>& pool) {
   WireReader r(bytes);
   TaskSpec spec;
   spec.id = r.Task();

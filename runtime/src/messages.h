@@ -23,10 +23,10 @@ enum RuntimeMessage : transport::MessageType {
   kTaskDone,                                    ///< executor -> owner: TaskResult
   kObjectStatusRequest,                         ///< borrower -> owner: ObjectId
   kObjectStatusReply,                           ///< owner -> borrower: ObjectStatus
-  kFreeObjects,                                 ///< owner -> holder: ObjectIds whose primary copy can go
-  kShutdownPrepare,                             ///< driver -> all: stop taking work
-  kShutdownReady,                               ///< all -> driver: drained
-  kShutdownCommit,                              ///< driver -> all: leave now
+  kFreeObjects,      ///< owner -> holder: ObjectIds whose primary copy can go
+  kShutdownPrepare,  ///< driver -> all: stop taking work
+  kShutdownReady,    ///< all -> driver: drained
+  kShutdownCommit,   ///< driver -> all: leave now
 };
 
 /// One argument as it travels: an inline value, or an object to fetch from `location`.
@@ -48,8 +48,8 @@ struct TaskSpec {
 /// How a task ended, as its owner learns it.
 struct TaskResult {
   TaskId id;
-  BufferPtr value;         // inline result (value or error object), or null when stored
-  uint64_t stored_size = 0;  // result kept in the executor's store (value == null)
+  BufferPtr value;            // inline result (value or error object), or null when stored
+  uint64_t stored_size = 0;   // result kept in the executor's store (value == null)
   int64_t executor_load = 0;  // executor's queued + running tasks, for the owner's view
 };
 
@@ -65,10 +65,12 @@ struct ObjectStatus {
 
 std::vector<std::byte> EncodeTaskSpec(const TaskSpec& spec);
 /// Decodes into buffers from `pool` (inline values are copied out of the message).
-Result<TaskSpec> DecodeTaskSpec(std::span<const std::byte> bytes, const std::shared_ptr<objstore::BufferPool>& pool);
+Result<TaskSpec> DecodeTaskSpec(std::span<const std::byte> bytes,
+                                const std::shared_ptr<objstore::BufferPool>& pool);
 
 std::vector<std::byte> EncodeTaskResult(const TaskResult& result);
-Result<TaskResult> DecodeTaskResult(std::span<const std::byte> bytes, const std::shared_ptr<objstore::BufferPool>& pool);
+Result<TaskResult> DecodeTaskResult(std::span<const std::byte> bytes,
+                                    const std::shared_ptr<objstore::BufferPool>& pool);
 
 std::vector<std::byte> EncodeObjectStatus(const ObjectStatus& status);
 Result<ObjectStatus> DecodeObjectStatus(std::span<const std::byte> bytes,

@@ -17,8 +17,8 @@ spdlog::logger& Log() {
 }  // namespace
 
 ObjectManager::ObjectManager(transport::Transport& transport, objstore::ObjectStore& store,
-                             objstore::ObjectTransfer& transfer, std::shared_ptr<objstore::BufferPool> pool,
-                             const Options& options)
+                             objstore::ObjectTransfer& transfer,
+                             std::shared_ptr<objstore::BufferPool> pool, const Options& options)
     : transport_(transport),
       store_(store),
       transfer_(transfer),
@@ -29,16 +29,22 @@ ObjectManager::ObjectManager(transport::Transport& transport, objstore::ObjectSt
 void ObjectManager::RegisterHandlers() {
   transport_.SetHandler(kObjectStatusRequest,
                         [this](Rank s, std::span<const std::byte> p) { OnStatusRequest(s, p); });
-  transport_.SetHandler(kObjectStatusReply, [this](Rank s, std::span<const std::byte> p) { OnStatusReply(s, p); });
-  transport_.SetHandler(kFreeObjects, [this](Rank s, std::span<const std::byte> p) { OnFreeObjects(s, p); });
+  transport_.SetHandler(kObjectStatusReply,
+                        [this](Rank s, std::span<const std::byte> p) { OnStatusReply(s, p); });
+  transport_.SetHandler(kFreeObjects,
+                        [this](Rank s, std::span<const std::byte> p) { OnFreeObjects(s, p); });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Owner side
 
-ObjectId ObjectManager::Put(BufferPtr value) { return StoreNew(std::move(value), /*local_refs=*/1, /*pins=*/0); }
+ObjectId ObjectManager::Put(BufferPtr value) {
+  return StoreNew(std::move(value), /*local_refs=*/1, /*pins=*/0);
+}
 
-ObjectId ObjectManager::PutPinned(BufferPtr value) { return StoreNew(std::move(value), /*local_refs=*/0, /*pins=*/1); }
+ObjectId ObjectManager::PutPinned(BufferPtr value) {
+  return StoreNew(std::move(value), /*local_refs=*/0, /*pins=*/1);
+}
 
 ObjectId ObjectManager::StoreNew(BufferPtr value, int64_t local_refs, int64_t pins) {
   ObjectId id = ObjectId::ForPut(self_, next_put_.fetch_add(1, std::memory_order_relaxed));
@@ -97,7 +103,8 @@ void ObjectManager::SetValue(const ObjectId& id, BufferPtr value) {
       release = Release{id, true, self_};
     } else {
       readiness = MarkReady(it->second, self_, size);
-      if (readiness.callbacks.empty() && readiness.remote_waiters.empty()) release = MaybeRelease(shard, it);
+      if (readiness.callbacks.empty() && readiness.remote_waiters.empty())
+        release = MaybeRelease(shard, it);
     }
   }
   Fire(id, std::move(readiness));
@@ -115,7 +122,8 @@ void ObjectManager::SetLocation(const ObjectId& id, Rank location, uint64_t size
       release = Release{id, true, location};
     } else {
       readiness = MarkReady(it->second, location, size);
-      if (readiness.callbacks.empty() && readiness.remote_waiters.empty()) release = MaybeRelease(shard, it);
+      if (readiness.callbacks.empty() && readiness.remote_waiters.empty())
+        release = MaybeRelease(shard, it);
     }
   }
   Fire(id, std::move(readiness));
@@ -126,13 +134,14 @@ void ObjectManager::SetLocation(const ObjectId& id, Rank location, uint64_t size
 // References and freeing
 
 bool ObjectManager::Releasable(const Entry& e) const {
-  if (e.local_refs > 0 || e.pins > 0 || !e.waiting.empty() || !e.remote_waiters.empty()) return false;
+  if (e.local_refs > 0 || e.pins > 0 || !e.waiting.empty() || !e.remote_waiters.empty())
+    return false;
   if (!e.owned) return true;
   return e.ready && !e.escaped;
 }
 
-std::optional<ObjectManager::Release> ObjectManager::MaybeRelease(Shard& shard,
-                                                                  std::unordered_map<ObjectId, Entry>::iterator it) {
+std::optional<ObjectManager::Release> ObjectManager::MaybeRelease(
+    Shard& shard, std::unordered_map<ObjectId, Entry>::iterator it) {
   if (!Releasable(it->second)) return std::nullopt;
   Release r{it->first, it->second.owned, it->second.location};
   shard.entries.erase(it);
@@ -260,8 +269,11 @@ void ObjectManager::WhenReady(const ObjectId& id, ReadyCallback done) {
   if (ask_owner) {
     ObjectId ids[1] = {id};
     Status s = transport_.Send(id.owner, kObjectStatusRequest, EncodeObjectIds(ids));
-    if (!s) SetError(id, ErrorKind::kOwnerDied, fmt::format("{}: its owner rank {} is unreachable: {}", id.ToString(),
-                                                            id.owner, s.ToString()), /*force=*/false);
+    if (!s)
+      SetError(id, ErrorKind::kOwnerDied,
+               fmt::format("{}: its owner rank {} is unreachable: {}", id.ToString(), id.owner,
+                           s.ToString()),
+               /*force=*/false);
   }
 }
 
@@ -276,8 +288,9 @@ void ObjectManager::WhenLocal(const ObjectId& id, LocalCallback done) {
       return;
     }
     if (info.location == self_ || info.location == kNoRank) {
-      done(MakeErrorObject(pool_, ErrorKind::kObjectLost, "", self_,
-                           fmt::format("{} has no copy left (it was freed or evicted)", id.ToString())));
+      done(MakeErrorObject(
+          pool_, ErrorKind::kObjectLost, "", self_,
+          fmt::format("{} has no copy left (it was freed or evicted)", id.ToString())));
       return;
     }
     Rank holder = info.location;
@@ -328,10 +341,11 @@ std::vector<BufferPtr> ObjectManager::Get(const std::vector<ObjectId>& ids, int6
       if (state->remaining.fetch_sub(1) == 1) state->event.Notify();
     });
   }
-  bool done = transport_.WaitUntil([&] { return state->remaining.load() == 0; }, state->event, deadline,
-                                   options_.get_spin_ns);
+  bool done = transport_.WaitUntil([&] { return state->remaining.load() == 0; }, state->event,
+                                   deadline, options_.get_spin_ns);
   if (!done && !transport_.running()) {
-    throw PrismError("prism::Get: Prism shut down while this call was waiting for " + ids[missing[0]].ToString());
+    throw PrismError("prism::Get: Prism shut down while this call was waiting for " +
+                     ids[missing[0]].ToString());
   }
   if (!done) {
     std::string which;
@@ -342,7 +356,8 @@ std::vector<BufferPtr> ObjectManager::Get(const std::vector<ObjectId>& ids, int6
         break;
       }
     }
-    throw GetTimeoutError(fmt::format("prism::Get timed out after {} ms waiting for {}", timeout_ms, which));
+    throw GetTimeoutError(
+        fmt::format("prism::Get timed out after {} ms waiting for {}", timeout_ms, which));
   }
   std::lock_guard lock(state->mu);
   for (size_t k = 0; k < missing.size(); ++k) out[missing[k]] = std::move(state->results[k]);
@@ -360,10 +375,12 @@ struct WaitState {
 
 }  // namespace
 
-std::vector<bool> ObjectManager::Wait(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms) {
+std::vector<bool> ObjectManager::Wait(const std::vector<ObjectId>& ids, int num_objects,
+                                      int64_t timeout_ms) {
   if (num_objects < 0 || static_cast<size_t>(num_objects) > ids.size()) {
-    throw PrismError(fmt::format("prism::Wait: num_objects = {} must be between 0 and the number of refs ({})",
-                                 num_objects, ids.size()));
+    throw PrismError(
+        fmt::format("prism::Wait: num_objects = {} must be between 0 and the number of refs ({})",
+                    num_objects, ids.size()));
   }
   int64_t deadline = timeout_ms < 0 ? -1 : NowNanos() + timeout_ms * 1'000'000;
   auto state = std::make_shared<WaitState>(ids.size());
@@ -393,8 +410,9 @@ void ObjectManager::ReplyStatus(Rank to, const ObjectId& id, const ReadyInfo& in
   if (info.location == self_) {
     BufferPtr local = info.local ? info.local : store_.Find(id);
     if (!local) {
-      status.value = MakeErrorObject(pool_, ErrorKind::kObjectLost, "", self_,
-                                     fmt::format("{} has no copy on its owner rank {}", id.ToString(), self_));
+      status.value =
+          MakeErrorObject(pool_, ErrorKind::kObjectLost, "", self_,
+                          fmt::format("{} has no copy on its owner rank {}", id.ToString(), self_));
     } else if (static_cast<int64_t>(local->size()) <= options_.max_inline_bytes) {
       status.value = std::move(local);
     } else {
@@ -482,7 +500,8 @@ void ObjectManager::OnFreeObjects(Rank source, std::span<const std::byte> payloa
 // ---------------------------------------------------------------------------------------------
 // Failures
 
-void ObjectManager::SetError(const ObjectId& id, ErrorKind kind, const std::string& message, bool force) {
+void ObjectManager::SetError(const ObjectId& id, ErrorKind kind, const std::string& message,
+                             bool force) {
   BufferPtr error = MakeErrorObject(pool_, kind, "", self_, message);
   Readiness readiness;
   {
@@ -531,7 +550,8 @@ void ObjectManager::OnPeerFailure(Rank rank, const std::string& why) {
     std::string message =
         a.kind == ErrorKind::kOwnerDied
             ? fmt::format("{}: its owner rank {} died ({})", a.id.ToString(), rank, why)
-            : fmt::format("{}: the only copy was on rank {}, which died ({})", a.id.ToString(), rank, why);
+            : fmt::format("{}: the only copy was on rank {}, which died ({})", a.id.ToString(),
+                          rank, why);
     SetError(a.id, a.kind, message, a.force);
   }
 }

@@ -44,12 +44,13 @@ class ObjectManager {
   using LocalCallback = std::function<void(BufferPtr)>;  // value or error object, never null
 
   struct Options {
-    int64_t max_inline_bytes = 100 * 1024;
+    int64_t max_inline_bytes = int64_t{100} * 1024;
     int64_t get_spin_ns = 200'000;
   };
 
-  ObjectManager(transport::Transport& transport, objstore::ObjectStore& store, objstore::ObjectTransfer& transfer,
-                std::shared_ptr<objstore::BufferPool> pool, const Options& options);
+  ObjectManager(transport::Transport& transport, objstore::ObjectStore& store,
+                objstore::ObjectTransfer& transfer, std::shared_ptr<objstore::BufferPool> pool,
+                const Options& options);
 
   void RegisterHandlers();
 
@@ -130,7 +131,8 @@ class ObjectManager {
   static constexpr size_t kShards = 32;
   Shard& ShardOf(const ObjectId& id) { return shards_[std::hash<ObjectId>{}(id) % kShards]; }
   bool Releasable(const Entry& e) const;
-  std::optional<Release> MaybeRelease(Shard& shard, std::unordered_map<ObjectId, Entry>::iterator it);
+  std::optional<Release> MaybeRelease(Shard& shard,
+                                      std::unordered_map<ObjectId, Entry>::iterator it);
   void DoRelease(const Release& r);
   Readiness MarkReady(Entry& e, Rank location, uint64_t size);
   void Fire(const ObjectId& id, Readiness readiness);

@@ -1,24 +1,27 @@
 #include "resources.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 namespace prism::runtime {
 
 Status ResourceSet::Set(const std::string& name, double amount) {
   if (name.empty()) return MakeError(ErrorCode::kInvalidArgument, "a resource needs a name");
   if (!std::isfinite(amount) || amount < 0) {
-    return MakeError(ErrorCode::kInvalidArgument, fmt::format("resource {} = {} must be a finite amount >= 0", name, amount));
+    return MakeError(ErrorCode::kInvalidArgument,
+                     fmt::format("resource {} = {} must be a finite amount >= 0", name, amount));
   }
   double units = amount * kResourceUnit;
   if (std::abs(units - std::round(units)) > 1e-6) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     fmt::format("resource {} = {} is finer than the 0.0001 precision", name, amount));
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        fmt::format("resource {} = {} is finer than the 0.0001 precision", name, amount));
   }
   if (amount > 1 && std::abs(amount - std::round(amount)) > 1e-9) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     fmt::format("resource {} = {}: amounts above 1 must be whole numbers", name, amount));
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        fmt::format("resource {} = {}: amounts above 1 must be whole numbers", name, amount));
   }
   SetUnits(name, static_cast<int64_t>(std::llround(units)));
   return Status::Ok();

@@ -21,7 +21,9 @@ class ResourceSet {
   Status Set(const std::string& name, double amount);
   void SetUnits(const std::string& name, int64_t units);
   int64_t Units(const std::string& name) const;
-  double Amount(const std::string& name) const { return static_cast<double>(Units(name)) / kResourceUnit; }
+  double Amount(const std::string& name) const {
+    return static_cast<double>(Units(name)) / kResourceUnit;
+  }
   const std::vector<std::pair<std::string, int64_t>>& entries() const { return entries_; }
   bool empty() const { return entries_.empty(); }
 

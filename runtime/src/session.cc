@@ -1,5 +1,6 @@
 #include "session.h"
 
+#include <fmt/format.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,8 +9,6 @@
 #include <chrono>
 #include <cstring>
 #include <random>
-
-#include <fmt/format.h>
 
 #include "prism/common/wire.h"
 
@@ -26,7 +25,8 @@ uint64_t RandomU64() {
 }
 
 std::string UserName() {
-  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
+  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr)
+    return pw->pw_name;
   return "uid" + std::to_string(geteuid());
 }
 
@@ -37,8 +37,8 @@ std::string RandomUuid() {
   uint64_t b = RandomU64();
   a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
   b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xffff, b >> 48,
-                     b & 0xffffffffffffULL);
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xffff,
+                     b >> 48, b & 0xffffffffffffULL);
 }
 
 JobInfo MakeJobInfo(const SystemConfig& config, const std::string& job_namespace) {
@@ -56,7 +56,9 @@ JobInfo MakeJobInfo(const SystemConfig& config, const std::string& job_namespace
   std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
   localtime_r(&t, &tm);
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
+  auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
+      1000000;
   char stamp[64];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%d_%H-%M-%S", &tm);
   info.session_dir = fmt::format("{}/session_{}_{:06d}_{}", root, stamp, micros, info.job_id.Hex());
@@ -90,7 +92,8 @@ Status MakeDirectories(const std::string& dir) {
     path = dir.substr(0, pos);
     if (path.empty()) continue;
     if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
-      return MakeError(ErrorCode::kIoError, fmt::format("cannot create directory {}: {}", path, std::strerror(errno)));
+      return MakeError(ErrorCode::kIoError,
+                       fmt::format("cannot create directory {}: {}", path, std::strerror(errno)));
     }
   }
   return Status::Ok();

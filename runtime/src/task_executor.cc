@@ -1,7 +1,6 @@
 #include "task_executor.h"
 
 #include <cxxabi.h>
-
 #include <fmt/format.h>
 
 #include "error_object.h"
@@ -42,8 +41,9 @@ struct TaskExecutor::Running {
 };
 
 TaskExecutor::TaskExecutor(transport::Transport& transport, objstore::ObjectStore& store,
-                           objstore::ObjectTransfer& transfer, std::shared_ptr<objstore::BufferPool> pool,
-                           WorkerPool& workers, const Options& options)
+                           objstore::ObjectTransfer& transfer,
+                           std::shared_ptr<objstore::BufferPool> pool, WorkerPool& workers,
+                           const Options& options)
     : transport_(transport),
       store_(store),
       transfer_(transfer),
@@ -52,7 +52,8 @@ TaskExecutor::TaskExecutor(transport::Transport& transport, objstore::ObjectStor
       options_(options) {}
 
 void TaskExecutor::RegisterHandlers() {
-  transport_.SetHandler(kSubmitTask, [this](Rank s, std::span<const std::byte> p) { OnSubmit(s, p); });
+  transport_.SetHandler(kSubmitTask,
+                        [this](Rank s, std::span<const std::byte> p) { OnSubmit(s, p); });
 }
 
 void TaskExecutor::OnSubmit(Rank source, std::span<const std::byte> payload) {
@@ -62,7 +63,8 @@ void TaskExecutor::OnSubmit(Rank source, std::span<const std::byte> payload) {
     return;
   }
   if (spec->id.owner != source) {
-    Log().warn("dropped {} from rank {}: a task must come from its owner", spec->id.ToString(), source);
+    Log().warn("dropped {} from rank {}: a task must come from its owner", spec->id.ToString(),
+               source);
     return;
   }
   Accept(std::move(*spec));
@@ -96,14 +98,17 @@ void TaskExecutor::Accept(TaskSpec spec) {
   task->unresolved.store(static_cast<int64_t>(to_fetch.size()) + 1);
   for (size_t i : to_fetch) {
     const ArgSpec& a = task->spec.args[i];
-    transfer_.Pull(a.id, a.location, [this, task, i, id = a.id, location = a.location](Result<BufferPtr> r) {
-      task->args[i] = r ? std::move(*r)
-                        : MakeErrorObject(pool_, ErrorKind::kObjectLost, task->spec.function, transport_.rank(),
-                                          fmt::format("argument {} ({}) of {} could not be fetched from rank {}: {}", i,
-                                                      id.ToString(), task->spec.id.ToString(), location,
-                                                      r.error().ToString()));
-      if (task->unresolved.fetch_sub(1) == 1) ArgumentsReady(task);
-    });
+    transfer_.Pull(
+        a.id, a.location, [this, task, i, id = a.id, location = a.location](Result<BufferPtr> r) {
+          task->args[i] =
+              r ? std::move(*r)
+                : MakeErrorObject(
+                      pool_, ErrorKind::kObjectLost, task->spec.function, transport_.rank(),
+                      fmt::format("argument {} ({}) of {} could not be fetched from rank {}: {}", i,
+                                  id.ToString(), task->spec.id.ToString(), location,
+                                  r.error().ToString()));
+          if (task->unresolved.fetch_sub(1) == 1) ArgumentsReady(task);
+        });
   }
   if (task->unresolved.fetch_sub(1) == 1) ArgumentsReady(task);
 }
@@ -127,20 +132,22 @@ void TaskExecutor::Execute(const std::shared_ptr<Running>& task) {
   BufferPtr result;
   const internal::RemoteFunction* fn = internal::FunctionRegistry::Instance().Find(spec.function);
   if (fn == nullptr) {
-    result = MakeErrorObject(pool_, ErrorKind::kTask, spec.function, self,
-                             fmt::format("function '{}' is not registered on rank {} (PRISM_REMOTE missing, or a "
-                                         "different binary?)",
-                                         spec.function, self),
-                             "prism::PrismError");
+    result = MakeErrorObject(
+        pool_, ErrorKind::kTask, spec.function, self,
+        fmt::format("function '{}' is not registered on rank {} (PRISM_REMOTE missing, or a "
+                    "different binary?)",
+                    spec.function, self),
+        "prism::PrismError");
   } else {
     TaskScope scope(spec.id);
     try {
       result = fn->invoke(task->args);
     } catch (const std::exception& e) {
-      result = MakeErrorObject(pool_, ErrorKind::kTask, spec.function, self, e.what(), Demangle(typeid(e).name()));
+      result = MakeErrorObject(pool_, ErrorKind::kTask, spec.function, self, e.what(),
+                               Demangle(typeid(e).name()));
     } catch (...) {
-      result = MakeErrorObject(pool_, ErrorKind::kTask, spec.function, self, "a non-standard exception was thrown",
-                               "unknown");
+      result = MakeErrorObject(pool_, ErrorKind::kTask, spec.function, self,
+                               "a non-standard exception was thrown", "unknown");
     }
   }
   task->args.clear();  // let argument copies go before the reply
@@ -153,7 +160,8 @@ void TaskExecutor::Finish(const TaskSpec& spec, BufferPtr result) {
   out.id = spec.id;
   out.executor_load = workers_.load();
   ObjectId return_id = ObjectId::ForReturn(spec.id, 1);
-  if (owner != transport_.rank() && static_cast<int64_t>(result->size()) > options_.max_inline_bytes) {
+  if (owner != transport_.rank() &&
+      static_cast<int64_t>(result->size()) > options_.max_inline_bytes) {
     // Large: the primary copy stays here; readers pull it.
     out.stored_size = result->size();
     store_.Add(return_id, std::move(result), /*primary=*/true);
@@ -166,7 +174,8 @@ void TaskExecutor::Finish(const TaskSpec& spec, BufferPtr result) {
   }
   Status s = transport_.Send(owner, kTaskDone, EncodeTaskResult(out));
   if (!s) {
-    Log().info("result of {} ({}) not delivered: {}", spec.id.ToString(), spec.function, s.ToString());
+    Log().info("result of {} ({}) not delivered: {}", spec.id.ToString(), spec.function,
+               s.ToString());
     if (!out.value) store_.Remove(return_id);  // nobody can ask for it
   }
 }

@@ -26,11 +26,12 @@ class TaskExecutor {
   using LocalResultSink = std::function<void(TaskResult)>;
 
   struct Options {
-    int64_t max_inline_bytes = 100 * 1024;
+    int64_t max_inline_bytes = int64_t{100} * 1024;
   };
 
-  TaskExecutor(transport::Transport& transport, objstore::ObjectStore& store, objstore::ObjectTransfer& transfer,
-               std::shared_ptr<objstore::BufferPool> pool, WorkerPool& workers, const Options& options);
+  TaskExecutor(transport::Transport& transport, objstore::ObjectStore& store,
+               objstore::ObjectTransfer& transfer, std::shared_ptr<objstore::BufferPool> pool,
+               WorkerPool& workers, const Options& options);
 
   void RegisterHandlers();
   void SetLocalResultSink(LocalResultSink sink) { local_sink_ = std::move(sink); }

@@ -19,7 +19,8 @@ spdlog::logger& Log() {
 }  // namespace
 
 TaskManager::TaskManager(transport::Transport& transport, ObjectManager& objects, ClusterView& view,
-                         TaskExecutor& executor, std::shared_ptr<objstore::BufferPool> pool, const Options& options)
+                         TaskExecutor& executor, std::shared_ptr<objstore::BufferPool> pool,
+                         const Options& options)
     : transport_(transport),
       objects_(objects),
       view_(view),
@@ -99,7 +100,8 @@ void TaskManager::Dispatch(const std::shared_ptr<Pending>& task) {
     ArgSpec& slot = spec.args[task->ref_slots[k]];
     // Every reference argument is ready (and pinned) by now.
     std::optional<ObjectManager::ReadyInfo> found = objects_.Lookup(id);
-    PRISM_CHECK(found.has_value(), "{}: argument {} is not ready at dispatch", spec.id.ToString(), id.ToString());
+    PRISM_CHECK(found.has_value(), "{}: argument {} is not ready at dispatch", spec.id.ToString(),
+                id.ToString());
     const ObjectManager::ReadyInfo& info = *found;
     if (info.local && internal::FormatOf(*info.local) == internal::ObjectFormat::kError) {
       Fail(task, info.local);  // an upstream failure fails this task too
@@ -137,12 +139,13 @@ void TaskManager::Dispatch(const std::shared_ptr<Pending>& task) {
     target = view_.Pick(spec.resources, &missing);
   }
   std::string message =
-      missing.empty()
-          ? fmt::format("no live rank can run {} ({}): it needs {}", spec.id.ToString(), spec.function,
-                        spec.resources.ToString())
-          : fmt::format("no rank of this job has enough '{}' for {} ({}), which needs {}; a batch allocation "
-                        "does not grow, so the task cannot run",
-                        missing, spec.id.ToString(), spec.function, spec.resources.ToString());
+      missing.empty() ? fmt::format("no live rank can run {} ({}): it needs {}", spec.id.ToString(),
+                                    spec.function, spec.resources.ToString())
+                      : fmt::format(
+                            "no rank of this job has enough '{}' for {} ({}), which needs {}; a "
+                            "batch allocation "
+                            "does not grow, so the task cannot run",
+                            missing, spec.id.ToString(), spec.function, spec.resources.ToString());
   Fail(task, MakeErrorObject(pool_, ErrorKind::kUnschedulable, spec.function, self_, message));
 }
 
@@ -153,7 +156,8 @@ void TaskManager::Fail(const std::shared_ptr<Pending>& task, BufferPtr error) {
   Complete(task, result, kNoRank);
 }
 
-void TaskManager::Complete(const std::shared_ptr<Pending>& task, const TaskResult& result, Rank executor) {
+void TaskManager::Complete(const std::shared_ptr<Pending>& task, const TaskResult& result,
+                           Rank executor) {
   ObjectId return_id = ObjectId::ForReturn(task->spec.id, 1);
   if (result.value) {
     objects_.SetValue(return_id, result.value);
@@ -169,8 +173,8 @@ void TaskManager::OnTaskDone(Rank executor, TaskResult result) {
     std::lock_guard lock(mu_);
     auto it = in_flight_.find(result.id);
     if (it == in_flight_.end() || it->second->target != executor) {
-      Log().warn("dropped a result for {} from rank {}: no such task in flight there", result.id.ToString(),
-                 executor);
+      Log().warn("dropped a result for {} from rank {}: no such task in flight there",
+                 result.id.ToString(), executor);
       return;
     }
     task = std::move(it->second);
@@ -195,9 +199,10 @@ void TaskManager::OnPeerFailure(Rank rank, const std::string& why) {
     }
   }
   for (const auto& task : lost) {
-    Fail(task, MakeErrorObject(pool_, ErrorKind::kWorkerCrashed, task->spec.function, rank,
-                               fmt::format("{} ({}) was running on rank {}, which died: {}", task->spec.id.ToString(),
-                                           task->spec.function, rank, why)));
+    Fail(task,
+         MakeErrorObject(pool_, ErrorKind::kWorkerCrashed, task->spec.function, rank,
+                         fmt::format("{} ({}) was running on rank {}, which died: {}",
+                                     task->spec.id.ToString(), task->spec.function, rank, why)));
   }
   if (!lost.empty()) Log().error("{} tasks failed because rank {} died", lost.size(), rank);
 }

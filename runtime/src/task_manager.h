@@ -28,11 +28,12 @@ namespace prism::runtime {
 class TaskManager {
  public:
   struct Options {
-    int64_t max_inline_bytes = 100 * 1024;
+    int64_t max_inline_bytes = int64_t{100} * 1024;
   };
 
-  TaskManager(transport::Transport& transport, ObjectManager& objects, ClusterView& view, TaskExecutor& executor,
-              std::shared_ptr<objstore::BufferPool> pool, const Options& options);
+  TaskManager(transport::Transport& transport, ObjectManager& objects, ClusterView& view,
+              TaskExecutor& executor, std::shared_ptr<objstore::BufferPool> pool,
+              const Options& options);
 
   void RegisterHandlers();
 
@@ -48,10 +49,10 @@ class TaskManager {
 
  private:
   struct Pending {
-    TaskSpec spec;                 // args filled at dispatch
-    std::vector<ObjectId> refs;    // reference arguments, in order of the ref slots
-    std::vector<size_t> ref_slots; // which args are references
-    std::vector<ObjectId> pins;    // objects pinned for this task
+    TaskSpec spec;                  // args filled at dispatch
+    std::vector<ObjectId> refs;     // reference arguments, in order of the ref slots
+    std::vector<size_t> ref_slots;  // which args are references
+    std::vector<ObjectId> pins;     // objects pinned for this task
     std::atomic<int64_t> unresolved{0};
     Rank target = kNoRank;
   };

@@ -60,7 +60,8 @@ int64_t WorkerPool::threads() const {
 }
 
 void WorkerPool::UpdateDispatchableLocked() {
-  dispatchable_.store(!queue_.empty() && queue_.front().cpu_units <= available_units_, std::memory_order_seq_cst);
+  dispatchable_.store(!queue_.empty() && queue_.front().cpu_units <= available_units_,
+                      std::memory_order_seq_cst);
 }
 
 void WorkerPool::MaybeAddThreadLocked() {
@@ -68,8 +69,9 @@ void WorkerPool::MaybeAddThreadLocked() {
   if (static_cast<int64_t>(threads_.size()) >= options_.max_threads) {
     static std::atomic<bool> warned{false};
     if (!warned.exchange(true)) {
-      log::Get("runtime").warn("worker pool reached max_worker_threads = {}; work waits for a free thread",
-                               options_.max_threads);
+      log::Get("runtime").warn(
+          "worker pool reached max_worker_threads = {}; work waits for a free thread",
+          options_.max_threads);
     }
     return;
   }

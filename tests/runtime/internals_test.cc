@@ -20,9 +20,9 @@ TEST(ResourceSetTest, FixedPointAndTheSeedsRules) {
   EXPECT_TRUE(r.Set("CPU", 4));
   EXPECT_EQ(r.Units("CPU"), 4 * kResourceUnit);
   EXPECT_EQ(r.Units("GPU"), 1);
-  EXPECT_FALSE(r.Set("CPU", 1.5));        // above 1: whole numbers only
+  EXPECT_FALSE(r.Set("CPU", 1.5));  // above 1: whole numbers only
   EXPECT_FALSE(r.Set("CPU", -1));
-  EXPECT_FALSE(r.Set("CPU", 0.00001));    // finer than 0.0001
+  EXPECT_FALSE(r.Set("CPU", 0.00001));  // finer than 0.0001
   EXPECT_FALSE(r.Set("", 1));
   auto bad = r.Set("memory", 2.5);
   ASSERT_FALSE(bad);
@@ -135,7 +135,7 @@ TEST(MessagesTest, EveryTruncationOfEveryMessageIsRejected) {
     const auto& full = messages[m];
     for (size_t cut = 0; cut < full.size(); ++cut) {
       std::span<const std::byte> part(full.data(), cut);
-      bool accepted = m == 0 ? DecodeTaskSpec(part, pool).ok()
+      bool accepted = m == 0   ? DecodeTaskSpec(part, pool).ok()
                       : m == 1 ? DecodeTaskResult(part, pool).ok()
                       : m == 2 ? DecodeObjectStatus(part, pool).ok()
                                : DecodeObjectIds(part).ok();

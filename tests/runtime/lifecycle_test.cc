@@ -24,7 +24,8 @@ TEST(LifecycleTest, ApiBeforeInitNamesTheCall) {
     prism::Put(1);
     FAIL() << "expected prism::PrismError";
   } catch (const prism::PrismError& e) {
-    EXPECT_NE(std::string(e.what()).find("prism::Put called before prism::Init"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("prism::Put called before prism::Init"), std::string::npos)
+        << e.what();
   }
   EXPECT_THROW(prism::Task(Twice).Remote(1), prism::PrismError);
   EXPECT_THROW(prism::GetRuntimeContext(), prism::PrismError);

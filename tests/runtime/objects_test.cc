@@ -92,7 +92,8 @@ long ResidentKiB() {
 
 TEST(ObjectTest, ManyPutGetReleaseCyclesKeepMemoryBounded) {
 #if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "AddressSanitizer keeps freed memory in quarantine, so resident memory says nothing";
+  GTEST_SKIP()
+      << "AddressSanitizer keeps freed memory in quarantine, so resident memory says nothing";
 #endif
   // 2000 objects of 128 KiB: 256 MiB if they were kept. Every object is freed when its last
   // reference goes, so resident memory grows by far less.
@@ -103,7 +104,8 @@ TEST(ObjectTest, ManyPutGetReleaseCyclesKeepMemoryBounded) {
   }
   long after = ResidentKiB();
   ASSERT_GT(before, 0);
-  EXPECT_LT(after - before, 64 * 1024) << "resident memory grew from " << before << " to " << after << " KiB";
+  EXPECT_LT(after - before, 64 * 1024)
+      << "resident memory grew from " << before << " to " << after << " KiB";
 }
 
 }  // namespace

@@ -74,8 +74,9 @@ int main(int argc, char** argv) {
     }
   }
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::cout << "crashed " << crashed << ", succeeded " << succeeded << "; the last Get on the dead rank raised "
-            << last_crash_s << " s after submission; all settled after " << seconds << " s\n";
+  std::cout << "crashed " << crashed << ", succeeded " << succeeded
+            << "; the last Get on the dead rank raised " << last_crash_s
+            << " s after submission; all settled after " << seconds << " s\n";
   if (crashed == 0 || succeeded == 0 || last_crash_s > 10.0) ok = false;
 
   // Objects whose only copy was on the dead rank are lost; the others are still there.
@@ -93,7 +94,8 @@ int main(int argc, char** argv) {
       ok = false;
     }
   }
-  std::cout << "large objects: " << lost << " lost with rank " << victim << ", " << intact << " intact\n";
+  std::cout << "large objects: " << lost << " lost with rank " << victim << ", " << intact
+            << " intact\n";
   if (lost == 0 || intact == 0) ok = false;
 
   // The job goes on without the dead rank.

@@ -68,13 +68,15 @@ TEST(SerializerTest, CorruptMsgpackIsAnErrorNotACrash) {
   for (size_t cut = 0; cut < good->size(); ++cut) {
     auto truncated = prism::internal::AllocateObject(cut, meta);
     std::memcpy(truncated->mutable_data(), good->data().data(), cut);
-    EXPECT_THROW(prism::internal::Deserialize<Sample>(*truncated), prism::SerializationError) << "cut " << cut;
+    EXPECT_THROW(prism::internal::Deserialize<Sample>(*truncated), prism::SerializationError)
+        << "cut " << cut;
   }
 }
 
 TEST(SerializerTest, TypeTagsDifferBetweenTypes) {
   EXPECT_NE(prism::internal::TypeTag<int>(), prism::internal::TypeTag<unsigned>());
-  EXPECT_NE(prism::internal::TypeTag<std::vector<int>>(), prism::internal::TypeTag<std::vector<long>>());
+  EXPECT_NE(prism::internal::TypeTag<std::vector<int>>(),
+            prism::internal::TypeTag<std::vector<long>>());
   EXPECT_EQ(prism::internal::TypeTag<Sample>(), prism::internal::TypeTag<Sample>());
 }
 

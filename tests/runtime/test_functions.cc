@@ -46,9 +46,12 @@ prism::ObjectRef<int> PutHere(int value) { return prism::Put(value); }
 
 int Deref(prism::ObjectRef<int> ref) { return *ref.Get(); }
 
-std::vector<double> Large(int seed) { return std::vector<double>(128 * 1024, static_cast<double>(seed)); }
+std::vector<double> Large(int seed) {
+  return std::vector<double>(128 * 1024, static_cast<double>(seed));
+}
 
 }  // namespace prism_test
 
 using namespace prism_test;  // NOLINT: registered names stay short
-PRISM_REMOTE(Identity, AddInts, RankOf, Checked, Concat, Iota, SumVector, FanOut, SleepMs, PutHere, Deref, Large);
+PRISM_REMOTE(Identity, AddInts, RankOf, Checked, Concat, Iota, SumVector, FanOut, SleepMs, PutHere,
+             Deref, Large);

@@ -37,8 +37,9 @@ class IncomingBulkImpl final : public IncomingBulk {
     rp.cb.recv_am = [](void* request, ucs_status_t status, size_t, void* user) {
       ucp_request_free(request);
       auto* pending = static_cast<PendingOp*>(user);
-      pending->impl->FinishOp(pending, status == UCS_OK ? Status::Ok() : Status(UcsError(status, "am receive")),
-                              /*release=*/true);
+      pending->impl->FinishOp(
+          pending, status == UCS_OK ? Status::Ok() : Status(UcsError(status, "am receive")),
+          /*release=*/true);
     };
     rp.user_data = op;
     ucs_status_ptr_t req = ucp_am_recv_data_nbx(impl_->worker, data_, dst, length_, &rp);
@@ -58,7 +59,9 @@ class IncomingBulkImpl final : public IncomingBulk {
   bool used_ = false;
 };
 
-Status PeerGone(Rank r) { return MakeError(ErrorCode::kPeerDead, "rank " + std::to_string(r) + " is dead"); }
+Status PeerGone(Rank r) {
+  return MakeError(ErrorCode::kPeerDead, "rank " + std::to_string(r) + " is dead");
+}
 
 // The transport whose worker token this thread holds (handlers and completions run there).
 thread_local const Transport::Impl* t_token_holder = nullptr;
@@ -71,13 +74,15 @@ void ControlSent(void* request, ucs_status_t, void* user) {
 void BulkDone(void* request, ucs_status_t status, void* user) {
   ucp_request_free(request);
   auto* pending = static_cast<PendingOp*>(user);
-  pending->impl->FinishOp(pending, status == UCS_OK ? Status::Ok() : Status(UcsError(status, "bulk send")), true);
+  pending->impl->FinishOp(
+      pending, status == UCS_OK ? Status::Ok() : Status(UcsError(status, "bulk send")), true);
 }
 
 void GetDone(void* request, ucs_status_t status, void* user) {
   ucp_request_free(request);
   auto* pending = static_cast<PendingOp*>(user);
-  pending->impl->FinishOp(pending, status == UCS_OK ? Status::Ok() : Status(UcsError(status, "RMA get")), true);
+  pending->impl->FinishOp(
+      pending, status == UCS_OK ? Status::Ok() : Status(UcsError(status, "RMA get")), true);
 }
 
 }  // namespace
@@ -173,8 +178,9 @@ void Transport::Impl::Execute(OutOp& op) {
     case OutOp::Kind::kBulk: {
       rp.cb.send = BulkDone;
       rp.user_data = op.op;
-      Started(op.op, ucp_am_send_nbx(p->data_ep, kAmId, op.op->owned.data(), op.op->owned.size(), op.data, op.size,
-                                     &rp),
+      Started(op.op,
+              ucp_am_send_nbx(p->data_ep, kAmId, op.op->owned.data(), op.op->owned.size(), op.data,
+                              op.size, &rp),
               "ucp_am_send_nbx(bulk)");
       return;
     }
@@ -187,7 +193,9 @@ void Transport::Impl::Execute(OutOp& op) {
       }
       rp.cb.send = GetDone;
       rp.user_data = op.op;
-      Started(op.op, ucp_get_nbx(p->data_ep, const_cast<void*>(op.data), op.size, op.remote_address, op.op->rkey, &rp),
+      Started(op.op,
+              ucp_get_nbx(p->data_ep, const_cast<void*>(op.data), op.size, op.remote_address,
+                          op.op->rkey, &rp),
               "ucp_get_nbx");
       return;
     }
@@ -229,7 +237,8 @@ void Transport::Impl::FinishOp(PendingOp* op, Status status, bool release) {
   }
 }
 
-Status Transport::Impl::Send(Rank destination, MessageType type, std::span<const std::byte> payload) {
+Status Transport::Impl::Send(Rank destination, MessageType type,
+                             std::span<const std::byte> payload) {
   if (destination == rank) {
     messages_sent.fetch_add(1, std::memory_order_relaxed);
     {
@@ -242,8 +251,9 @@ Status Transport::Impl::Send(Rank destination, MessageType type, std::span<const
   }
   Peer* p = peer(destination);
   if (p == nullptr) {
-    return MakeError(ErrorCode::kInvalidArgument, "no rank " + std::to_string(destination) + " in a job of " +
-                                                      std::to_string(size) + " ranks");
+    return MakeError(ErrorCode::kInvalidArgument, "no rank " + std::to_string(destination) +
+                                                      " in a job of " + std::to_string(size) +
+                                                      " ranks");
   }
   if (!p->alive.load(std::memory_order_relaxed)) return PeerGone(destination);
   // Header and payload live in one allocation until UCX is done with them (UCX 1.13 cannot copy
@@ -263,13 +273,16 @@ Status Transport::Impl::Send(Rank destination, MessageType type, std::span<const
   return Status::Ok();
 }
 
-Status Transport::Impl::SendBulk(Rank destination, MessageType type, std::span<const std::byte> meta,
-                                 std::span<const std::byte> body, Completion done) {
+Status Transport::Impl::SendBulk(Rank destination, MessageType type,
+                                 std::span<const std::byte> meta, std::span<const std::byte> body,
+                                 Completion done) {
   if (destination == rank) {
-    return MakeError(ErrorCode::kInvalidArgument, "SendBulk to oneself: use the local object instead");
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "SendBulk to oneself: use the local object instead");
   }
   Peer* p = peer(destination);
-  if (p == nullptr) return MakeError(ErrorCode::kInvalidArgument, "no rank " + std::to_string(destination));
+  if (p == nullptr)
+    return MakeError(ErrorCode::kInvalidArgument, "no rank " + std::to_string(destination));
   PendingOp* op = TrackOp(destination, std::move(done));
   if (op == nullptr) return Status::Ok();  // already completed with kPeerDead
   op->owned.resize(sizeof(FrameHeader) + meta.size());
@@ -287,11 +300,12 @@ Status Transport::Impl::SendBulk(Rank destination, MessageType type, std::span<c
   return Status::Ok();
 }
 
-void Transport::Impl::Get(Rank source, uint64_t remote_address, std::span<const std::byte> rkey, void* local,
-                          size_t length, Completion done) {
+void Transport::Impl::Get(Rank source, uint64_t remote_address, std::span<const std::byte> rkey,
+                          void* local, size_t length, Completion done) {
   Peer* p = peer(source);
   if (p == nullptr) {
-    done(MakeError(ErrorCode::kInvalidArgument, "RMA get from rank " + std::to_string(source) + ": not a peer"));
+    done(MakeError(ErrorCode::kInvalidArgument,
+                   "RMA get from rank " + std::to_string(source) + ": not a peer"));
     return;
   }
   PendingOp* op = TrackOp(source, std::move(done));
@@ -315,7 +329,8 @@ void Transport::Impl::DropMalformed(const char* why, Rank source) {
   }
 }
 
-void Transport::Impl::DispatchControl(Rank source, MessageType type, std::span<const std::byte> payload) {
+void Transport::Impl::DispatchControl(Rank source, MessageType type,
+                                      std::span<const std::byte> payload) {
   const Handler& handler = handlers[type];
   if (!handler) {
     DropMalformed("no handler for its message type", source);
@@ -324,8 +339,8 @@ void Transport::Impl::DispatchControl(Rank source, MessageType type, std::span<c
   handler(source, payload);
 }
 
-ucs_status_t Transport::Impl::OnActiveMessage(const void* header, size_t header_length, void* data, size_t length,
-                                              const ucp_am_recv_param_t* param) {
+ucs_status_t Transport::Impl::OnActiveMessage(const void* header, size_t header_length, void* data,
+                                              size_t length, const ucp_am_recv_param_t* param) {
   messages_received.fetch_add(1, std::memory_order_relaxed);
   FrameHeader frame{};
   if (header_length < sizeof frame) {
@@ -345,7 +360,8 @@ ucs_status_t Transport::Impl::OnActiveMessage(const void* header, size_t header_
     DropMalformed("header length does not match the frame", frame.source);
     return UCS_OK;
   }
-  std::span<const std::byte> meta(static_cast<const std::byte*>(header) + sizeof frame, frame.payload_size);
+  std::span<const std::byte> meta(static_cast<const std::byte*>(header) + sizeof frame,
+                                  frame.payload_size);
   bool rendezvous = (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV) != 0;
 
   if (const BulkHandler& bulk = bulk_handlers[frame.type]) {
@@ -358,7 +374,8 @@ ucs_status_t Transport::Impl::OnActiveMessage(const void* header, size_t header_
     return UCS_OK;
   }
   if (!rendezvous) {
-    DispatchControl(frame.source, frame.type, std::span(static_cast<const std::byte*>(data), length));
+    DispatchControl(frame.source, frame.type,
+                    std::span(static_cast<const std::byte*>(data), length));
     return UCS_OK;
   }
   // A large control message: receive it whole, then dispatch.

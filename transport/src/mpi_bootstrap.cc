@@ -28,9 +28,10 @@ bool MpiBootstrap::MpiFinalized() {
 Result<std::unique_ptr<MpiBootstrap>> MpiBootstrap::Create(int* argc, char*** argv) {
   std::unique_ptr<MpiBootstrap> boot(new MpiBootstrap());
   if (MpiFinalized()) {
-    return MakeError(ErrorCode::kFailedPrecondition,
-                     "MPI was already finalised in this process; a Prism job under a launcher can be "
-                     "initialised only once per process");
+    return MakeError(
+        ErrorCode::kFailedPrecondition,
+        "MPI was already finalised in this process; a Prism job under a launcher can be "
+        "initialised only once per process");
   }
   int initialized = 0;
   MPI_Initialized(&initialized);
@@ -44,7 +45,8 @@ Result<std::unique_ptr<MpiBootstrap>> MpiBootstrap::Create(int* argc, char*** ar
   PRISM_MPI_CALL(MPI_Comm_rank(MPI_COMM_WORLD, &boot->rank_));
   PRISM_MPI_CALL(MPI_Comm_size(MPI_COMM_WORLD, &boot->size_));
   MPI_Comm local;
-  PRISM_MPI_CALL(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, boot->rank_, MPI_INFO_NULL, &local));
+  PRISM_MPI_CALL(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, boot->rank_,
+                                     MPI_INFO_NULL, &local));
   PRISM_MPI_CALL(MPI_Comm_rank(local, &boot->local_rank_));
   PRISM_MPI_CALL(MPI_Comm_size(local, &boot->local_size_));
   MPI_Comm_free(&local);
@@ -76,12 +78,14 @@ Result<GatheredBytes> MpiBootstrap::AllGather(std::span<const std::byte> mine) {
     displs[i] = static_cast<int>(total);
     total += lens[i];
   }
-  if (total > std::numeric_limits<int>::max()) return MakeError(ErrorCode::kInvalidArgument, "AllGather total too large");
+  if (total > std::numeric_limits<int>::max())
+    return MakeError(ErrorCode::kInvalidArgument, "AllGather total too large");
   std::vector<std::byte> all(static_cast<size_t>(total));
-  PRISM_MPI_CALL(MPI_Allgatherv(mine.data(), len, MPI_BYTE, all.data(), lens.data(), displs.data(), MPI_BYTE,
-                                MPI_COMM_WORLD));
+  PRISM_MPI_CALL(MPI_Allgatherv(mine.data(), len, MPI_BYTE, all.data(), lens.data(), displs.data(),
+                                MPI_BYTE, MPI_COMM_WORLD));
   GatheredBytes out(size_);
-  for (int i = 0; i < size_; ++i) out[i].assign(all.begin() + displs[i], all.begin() + displs[i] + lens[i]);
+  for (int i = 0; i < size_; ++i)
+    out[i].assign(all.begin() + displs[i], all.begin() + displs[i] + lens[i]);
   return out;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// PRISM_MPI_CALL: turns a failing MPI call into a prism::Error with the call text and MPI's message.
+// PRISM_MPI_CALL: turns a failing MPI call into a prism::Error with the call text and MPI's
+// message.
 
 #include <mpi.h>
 
@@ -18,8 +19,8 @@ inline Error MpiError(int code, const char* call) {
 
 }  // namespace prism::transport
 
-#define PRISM_MPI_CALL(call)                                            \
-  do {                                                                  \
-    int prism_mpi_rc_ = (call);                                         \
+#define PRISM_MPI_CALL(call)                                                                     \
+  do {                                                                                           \
+    int prism_mpi_rc_ = (call);                                                                  \
     if (prism_mpi_rc_ != MPI_SUCCESS) return ::prism::transport::MpiError(prism_mpi_rc_, #call); \
   } while (0)

@@ -68,8 +68,9 @@ void Transport::Impl::ProgressLoop(const std::stop_token& stop) {
     if (now - external < kTakeoverNs) {
       // Another thread polls: stay away until it stops (it says so: ReleasePolling) or goes
       // quiet for kTakeoverNs.
-      takeover_event.Sleep([&] { return last_external_poll_ns.load(std::memory_order_relaxed) != external; },
-                           kTakeoverNs);
+      takeover_event.Sleep(
+          [&] { return last_external_poll_ns.load(std::memory_order_relaxed) != external; },
+          kTakeoverNs);
       continue;
     }
     if (TryProgress(/*external=*/false)) {

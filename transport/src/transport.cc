@@ -27,15 +27,16 @@ constexpr uint16_t kAmId = 0;
 // Host identity: the host name plus the network namespace, so that ranks in separate network
 // namespaces on one machine (simulated hosts) count as different hosts.
 std::string LocalHostKey(const std::string& hostname) {
-  struct stat st{};
+  struct stat st {};
   std::string key = hostname;
   if (stat("/proc/self/ns/net", &st) == 0) key += "/netns:" + std::to_string(st.st_ino);
   return key;
 }
 
-ucs_status_t AmCallback(void* arg, const void* header, size_t header_length, void* data, size_t length,
-                        const ucp_am_recv_param_t* param) {
-  return static_cast<Transport::Impl*>(arg)->OnActiveMessage(header, header_length, data, length, param);
+ucs_status_t AmCallback(void* arg, const void* header, size_t header_length, void* data,
+                        size_t length, const ucp_am_recv_param_t* param) {
+  return static_cast<Transport::Impl*>(arg)->OnActiveMessage(header, header_length, data, length,
+                                                             param);
 }
 
 void EndpointErrorCallback(void* arg, ucp_ep_h /*ep*/, ucs_status_t status) {
@@ -79,12 +80,14 @@ Status Transport::Impl::Init(Bootstrap& bootstrap) {
   PRISM_UCS_CALL(ucp_worker_get_efd(worker, &worker_fd));
   epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (epoll_fd < 0 || event_fd < 0) return MakeError(ErrorCode::kIoError, "epoll_create1/eventfd failed");
+  if (epoll_fd < 0 || event_fd < 0)
+    return MakeError(ErrorCode::kIoError, "epoll_create1/eventfd failed");
   for (int fd : {worker_fd, event_fd}) {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;
-    if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) return MakeError(ErrorCode::kIoError, "epoll_ctl failed");
+    if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0)
+      return MakeError(ErrorCode::kIoError, "epoll_ctl failed");
   }
   return Connect(bootstrap);
 }
@@ -108,7 +111,9 @@ Status Transport::Impl::Connect(Bootstrap& bootstrap) {
     WireReader reader((*all)[r]);
     host_keys[r] = reader.String();
     auto address = reader.Bytes();
-    if (!reader.AtEnd()) return MakeError(ErrorCode::kMalformed, "bad bootstrap record from rank " + std::to_string(r));
+    if (!reader.AtEnd())
+      return MakeError(ErrorCode::kMalformed,
+                       "bad bootstrap record from rank " + std::to_string(r));
     addresses[r].assign(address.begin(), address.end());
   }
   for (Rank r = 0; r < size; ++r) {
@@ -119,7 +124,8 @@ Status Transport::Impl::Connect(Bootstrap& bootstrap) {
     peer->same_host = host_keys[r] == host_keys[rank];
     auto make_ep = [&](ucp_err_handling_mode_t mode, ucp_ep_h* ep) -> Status {
       ucp_ep_params_t ep_params{};
-      ep_params.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE;
+      ep_params.field_mask =
+          UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE;
       ep_params.address = reinterpret_cast<const ucp_address_t*>(addresses[r].data());
       ep_params.err_mode = mode;
       if (mode == UCP_ERR_HANDLING_MODE_PEER) {
@@ -179,8 +185,9 @@ Status Transport::Impl::Connect(Bootstrap& bootstrap) {
   while (hellos.load() < expected) {
     ucp_worker_progress(worker);
     if (NowNanos() > deadline) {
-      return MakeError(ErrorCode::kTimeout, "wire-up: got " + std::to_string(hellos.load()) + " of " +
-                                                std::to_string(expected) + " hellos within " +
+      return MakeError(ErrorCode::kTimeout, "wire-up: got " + std::to_string(hellos.load()) +
+                                                " of " + std::to_string(expected) +
+                                                " hellos within " +
                                                 std::to_string(options.startup_timeout_ms) + " ms");
     }
   }
@@ -192,8 +199,9 @@ Status Transport::Impl::Connect(Bootstrap& bootstrap) {
 
 void Transport::Impl::OnPeerError(Peer& p, ucs_status_t status) {
   if (!p.alive.exchange(false)) return;
-  std::string why = std::string("UCX reported ") + ucs_status_string(status) + " on the endpoint to rank " +
-                    std::to_string(p.rank) + " (" + hostnames[p.rank] + ")";
+  std::string why = std::string("UCX reported ") + ucs_status_string(status) +
+                    " on the endpoint to rank " + std::to_string(p.rank) + " (" +
+                    hostnames[p.rank] + ")";
   bool expected = p.departing.load() || stopped;
   if (expected) {
     Log().debug("rank {} left: {}", p.rank, why);
@@ -256,7 +264,8 @@ void Transport::Impl::Shutdown() {
     }
     int64_t deadline = NowNanos() + 2'000'000'000;
     for (ucs_status_ptr_t req : closing) {
-      while (ucp_request_check_status(req) == UCS_INPROGRESS && NowNanos() < deadline) ucp_worker_progress(worker);
+      while (ucp_request_check_status(req) == UCS_INPROGRESS && NowNanos() < deadline)
+        ucp_worker_progress(worker);
       if (ucp_request_check_status(req) != UCS_INPROGRESS) ucp_request_free(req);
     }
   }
@@ -274,7 +283,8 @@ void Transport::Impl::Shutdown() {
 
 // --- Transport: thin forwarding to Impl.
 
-Result<std::unique_ptr<Transport>> Transport::Create(Bootstrap& bootstrap, const TransportOptions& options) {
+Result<std::unique_ptr<Transport>> Transport::Create(Bootstrap& bootstrap,
+                                                     const TransportOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   std::unique_ptr<Transport> transport(new Transport(std::move(impl)));
@@ -296,7 +306,9 @@ const std::string& Transport::hostname(Rank peer) const {
   return peer >= 0 && peer < impl_->size ? impl_->hostnames[peer] : kUnknown;
 }
 
-void Transport::SetHandler(MessageType type, Handler handler) { impl_->handlers[type] = std::move(handler); }
+void Transport::SetHandler(MessageType type, Handler handler) {
+  impl_->handlers[type] = std::move(handler);
+}
 void Transport::SetBulkHandler(MessageType type, BulkHandler handler) {
   impl_->bulk_handlers[type] = std::move(handler);
 }
@@ -310,7 +322,8 @@ Status Transport::Start(Bootstrap& bootstrap) {
   // Every rank has installed its handlers before any rank sends a job message.
   if (Status s = bootstrap.Barrier([this] { impl_->TryProgress(false); }); !s) return s;
   impl_->started = true;
-  impl_->progress_thread = std::jthread([impl = impl_.get()](std::stop_token stop) { impl->ProgressLoop(stop); });
+  impl_->progress_thread =
+      std::jthread([impl = impl_.get()](std::stop_token stop) { impl->ProgressLoop(stop); });
   return Status::Ok();
 }
 
@@ -323,8 +336,8 @@ Status Transport::SendBulk(Rank destination, MessageType type, std::span<const s
                            std::span<const std::byte> body, Completion done) {
   return impl_->SendBulk(destination, type, meta, body, std::move(done));
 }
-void Transport::Get(Rank source, uint64_t remote_address, std::span<const std::byte> rkey, void* local, size_t size,
-                    Completion done) {
+void Transport::Get(Rank source, uint64_t remote_address, std::span<const std::byte> rkey,
+                    void* local, size_t size, Completion done) {
   impl_->Get(source, remote_address, rkey, local, size, std::move(done));
 }
 
@@ -342,10 +355,11 @@ Result<std::unique_ptr<MemoryRegion>> Transport::RegisterMemory(void* address, s
     ucp_mem_unmap(impl_->context, memh);
     return UcsError(status, "ucp_rkey_pack");
   }
-  std::vector<std::byte> rkey(static_cast<std::byte*>(packed), static_cast<std::byte*>(packed) + packed_size);
+  std::vector<std::byte> rkey(static_cast<std::byte*>(packed),
+                              static_cast<std::byte*>(packed) + packed_size);
   ucp_rkey_buffer_release(packed);
-  return std::unique_ptr<MemoryRegion>(
-      new MemoryRegion(impl_->context, memh, reinterpret_cast<uint64_t>(address), size, std::move(rkey)));
+  return std::unique_ptr<MemoryRegion>(new MemoryRegion(
+      impl_->context, memh, reinterpret_cast<uint64_t>(address), size, std::move(rkey)));
 }
 
 MemoryRegion::~MemoryRegion() {
@@ -381,7 +395,8 @@ bool Transport::WaitUntil(const std::function<bool()>& ready, Event& event, int6
 }
 
 Transport::Stats Transport::stats() const {
-  return Stats{impl_->messages_sent.load(), impl_->messages_received.load(), impl_->malformed_dropped.load()};
+  return Stats{impl_->messages_sent.load(), impl_->messages_received.load(),
+               impl_->malformed_dropped.load()};
 }
 
 }  // namespace prism::transport

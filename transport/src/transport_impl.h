@@ -19,7 +19,6 @@ namespace prism::transport {
 
 spdlog::logger& Log();
 
-
 /// An asynchronous operation with a completion that must also fire if the peer dies.
 /// Deleted by whoever sees UCX finish with it; `done` runs exactly once.
 struct PendingOp {
@@ -28,9 +27,9 @@ struct PendingOp {
   uint64_t id = 0;
   std::atomic<bool> finished{false};
   Completion done;
-  ucp_rkey_h rkey = nullptr;           // Get: destroyed when UCX is done
-  std::vector<std::byte> owned;        // bulk meta (frame + meta) or received control payload
-  MessageType type = 0;                // received control message: its type
+  ucp_rkey_h rkey = nullptr;     // Get: destroyed when UCX is done
+  std::vector<std::byte> owned;  // bulk meta (frame + meta) or received control payload
+  MessageType type = 0;          // received control message: its type
 };
 
 /// A UCX call handed to whichever thread holds the worker (see Impl::Run).
@@ -84,8 +83,8 @@ class Transport::Impl {
   Status Send(Rank destination, MessageType type, std::span<const std::byte> payload);
   Status SendBulk(Rank destination, MessageType type, std::span<const std::byte> meta,
                   std::span<const std::byte> body, Completion done);
-  void Get(Rank source, uint64_t remote_address, std::span<const std::byte> rkey, void* local, size_t size,
-           Completion done);
+  void Get(Rank source, uint64_t remote_address, std::span<const std::byte> rkey, void* local,
+           size_t size, Completion done);
   ucs_status_t OnActiveMessage(const void* header, size_t header_length, void* data, size_t length,
                                const ucp_am_recv_param_t* param);
   void DispatchControl(Rank source, MessageType type, std::span<const std::byte> payload);

@@ -1,5 +1,6 @@
 #pragma once
-// PRISM_UCS_CALL: turns a failing UCX call into a prism::Error with the call text and UCX's message.
+// PRISM_UCS_CALL: turns a failing UCX call into a prism::Error with the call text and UCX's
+// message.
 
 #include <ucs/type/status.h>
 
@@ -20,8 +21,9 @@ inline Error UcsError(ucs_status_t status, const char* call) {
 
 }  // namespace prism::transport
 
-#define PRISM_UCS_CALL(call)                                                          \
-  do {                                                                                \
-    ucs_status_t prism_ucs_status_ = (call);                                          \
-    if (prism_ucs_status_ != UCS_OK) return ::prism::transport::UcsError(prism_ucs_status_, #call); \
+#define PRISM_UCS_CALL(call)                                         \
+  do {                                                               \
+    ucs_status_t prism_ucs_status_ = (call);                         \
+    if (prism_ucs_status_ != UCS_OK)                                 \
+      return ::prism::transport::UcsError(prism_ucs_status_, #call); \
   } while (0)

@@ -10,13 +10,14 @@
 namespace prism::internal {
 
 /// Logs "check failed" with file, line, condition and message, flushes the logs, aborts.
-[[noreturn]] void CheckFailed(const char* file, int line, const char* condition, const std::string& message);
+[[noreturn]] void CheckFailed(const char* file, int line, const char* condition,
+                              const std::string& message);
 
 }  // namespace prism::internal
 
-#define PRISM_CHECK(cond, ...)                                                                     \
-  do {                                                                                             \
-    if (__builtin_expect(!(cond), 0)) {                                                            \
-      ::prism::internal::CheckFailed(__FILE__, __LINE__, #cond, ::fmt::format(__VA_ARGS__));       \
-    }                                                                                              \
+#define PRISM_CHECK(cond, ...)                                                               \
+  do {                                                                                       \
+    if (__builtin_expect(!(cond), 0)) {                                                      \
+      ::prism::internal::CheckFailed(__FILE__, __LINE__, #cond, ::fmt::format(__VA_ARGS__)); \
+    }                                                                                        \
   } while (0)

@@ -6,26 +6,38 @@
 // (dashes or underscores). Precedence: default < environment < Config < command line.
 
 // Logging and files.
-PRISM_CONFIG(std::string, log_level, "info", "Level of the per-rank log file: trace, debug, info, warn, error, off")
+PRISM_CONFIG(std::string, log_level, "info",
+             "Level of the per-rank log file: trace, debug, info, warn, error, off")
 PRISM_CONFIG(std::string, log_console_level, "warn", "Level of log lines copied to stderr")
-PRISM_CONFIG(std::string, session_root, "", "Where session directories go; empty: ${TMPDIR:-/tmp}/prism-$USER")
+PRISM_CONFIG(std::string, session_root, "",
+             "Where session directories go; empty: ${TMPDIR:-/tmp}/prism-$USER")
 
 // Resources.
-PRISM_CONFIG(double, num_cpus, -1.0, "CPUs (worker slots) of each scheduler rank; -1: the rank's share of its node's cores")
-PRISM_CONFIG(double, head_cpus, -1.0, "CPUs of rank 0's own scheduler; -1: as num_cpus; 0: rank 0 runs no tasks")
-PRISM_CONFIG(int64_t, max_worker_threads, 1024, "Most worker threads a rank starts (threads blocked in Get lend their CPU)")
+PRISM_CONFIG(double, num_cpus, -1.0,
+             "CPUs (worker slots) of each scheduler rank; -1: the rank's share of its node's cores")
+PRISM_CONFIG(double, head_cpus, -1.0,
+             "CPUs of rank 0's own scheduler; -1: as num_cpus; 0: rank 0 runs no tasks")
+PRISM_CONFIG(int64_t, max_worker_threads, 1024,
+             "Most worker threads a rank starts (threads blocked in Get lend their CPU)")
 
 // Objects and transfers.
-PRISM_CONFIG(int64_t, max_inline_bytes, 100 * 1024, "Task results up to this size travel inline to the owner")
-PRISM_CONFIG(int64_t, rma_threshold_bytes, 64 * 1024, "Pulls larger than this use an RMA get on the same host")
-PRISM_CONFIG(std::string, transfer_mode, "auto", "Large pulls: auto (RMA get on one host, AM rendezvous across hosts), get, am")
+PRISM_CONFIG(int64_t, max_inline_bytes, int64_t{100} * 1024,
+             "Task results up to this size travel inline to the owner")
+PRISM_CONFIG(int64_t, rma_threshold_bytes, int64_t{64} * 1024,
+             "Pulls larger than this use an RMA get on the same host")
+PRISM_CONFIG(std::string, transfer_mode, "auto",
+             "Large pulls: auto (RMA get on one host, AM rendezvous across hosts), get, am")
 
 // Progress and waiting (microseconds of spinning before a thread sleeps).
-PRISM_CONFIG(int64_t, progress_spin_us, 100, "How long the progress thread polls after the last event before it sleeps")
-PRISM_CONFIG(int64_t, worker_spin_us, 100, "How long an idle worker thread polls for work before it sleeps")
+PRISM_CONFIG(int64_t, progress_spin_us, 100,
+             "How long the progress thread polls after the last event before it sleeps")
+PRISM_CONFIG(int64_t, worker_spin_us, 100,
+             "How long an idle worker thread polls for work before it sleeps")
 PRISM_CONFIG(int64_t, get_spin_us, 200, "How long Get/Wait poll before the caller sleeps")
 
 // Cluster behaviour.
-PRISM_CONFIG(int64_t, shutdown_timeout_ms, 10000, "Longest orderly shutdown before a rank exits regardless")
+PRISM_CONFIG(int64_t, shutdown_timeout_ms, 10000,
+             "Longest orderly shutdown before a rank exits regardless")
 PRISM_CONFIG(int64_t, startup_timeout_ms, 60000, "Longest time to connect to every peer at Init")
-PRISM_CONFIG(bool, peer_failure_detection, true, "Watch every peer with a UCX error-handling endpoint (tcp) to learn of deaths")
+PRISM_CONFIG(bool, peer_failure_detection, true,
+             "Watch every peer with a UCX error-handling endpoint (tcp) to learn of deaths")

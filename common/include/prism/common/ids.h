@@ -41,7 +41,9 @@ struct ObjectId {
   uint64_t seq = 0;
 
   static ObjectId ForPut(Rank owner, uint64_t seq) { return ObjectId{owner, 0, seq}; }
-  static ObjectId ForReturn(TaskId task, uint32_t index) { return ObjectId{task.owner, index, task.seq}; }
+  static ObjectId ForReturn(TaskId task, uint32_t index) {
+    return ObjectId{task.owner, index, task.seq};
+  }
   bool IsNil() const { return owner == kNoRank; }
   bool IsPut() const { return index == 0; }
   TaskId task() const { return TaskId{owner, seq}; }  ///< The task that returns it (not for Put).

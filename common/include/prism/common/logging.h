@@ -20,10 +20,10 @@ namespace prism::log {
 
 /// Where and how much to log.
 struct LogOptions {
-  int rank = -1;                                                 ///< -1: not known yet.
-  std::string file;                                              ///< Empty: no file.
-  spdlog::level::level_enum file_level = spdlog::level::info;    ///< PRISM_LOG_LEVEL
-  spdlog::level::level_enum console_level = spdlog::level::warn; ///< PRISM_LOG_CONSOLE_LEVEL
+  int rank = -1;                                                  ///< -1: not known yet.
+  std::string file;                                               ///< Empty: no file.
+  spdlog::level::level_enum file_level = spdlog::level::info;     ///< PRISM_LOG_LEVEL
+  spdlog::level::level_enum console_level = spdlog::level::warn;  ///< PRISM_LOG_CONSOLE_LEVEL
 };
 
 /// The logger of a component ("transport", "runtime", ...); created on first use, never freed.

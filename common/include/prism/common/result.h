@@ -51,7 +51,9 @@ struct Error {
 };
 
 /// Builds an Error; the message should name the value or peer at fault.
-inline Error MakeError(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
+inline Error MakeError(ErrorCode code, std::string message) {
+  return Error{code, std::move(message)};
+}
 
 /// A T or an Error. [[nodiscard]]: an ignored failure is a bug.
 template <typename T>
@@ -80,7 +82,8 @@ class [[nodiscard]] Result {
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(Error error) : error_(std::move(error)), ok_(error_.code == ErrorCode::kOk) {}  // NOLINT: implicit
+  Status(Error error)
+      : error_(std::move(error)), ok_(error_.code == ErrorCode::kOk) {}  // NOLINT: implicit
   static Status Ok() { return Status(); }
 
   bool ok() const { return ok_; }

@@ -24,7 +24,8 @@
 
 namespace prism {
 
-static_assert(std::endian::native == std::endian::little, "the wire format assumes little-endian hosts");
+static_assert(std::endian::native == std::endian::little,
+              "the wire format assumes little-endian hosts");
 
 /// Appends encoded values to a byte vector. Not thread-safe.
 class WireWriter {

@@ -27,11 +27,13 @@ class ObjectBuffer {
 
   /// A buffer with `data_size` uninitialised data bytes (pool memory for large sizes).
   /// Throws std::length_error when metadata is longer than kMaxMetadata.
-  static std::shared_ptr<ObjectBuffer> Create(const std::shared_ptr<BufferPool>& pool, size_t data_size,
+  static std::shared_ptr<ObjectBuffer> Create(const std::shared_ptr<BufferPool>& pool,
+                                              size_t data_size,
                                               std::span<const std::byte> metadata);
   /// A buffer holding a copy of `data`.
   static std::shared_ptr<ObjectBuffer> CopyOf(const std::shared_ptr<BufferPool>& pool,
-                                              std::span<const std::byte> metadata, std::span<const std::byte> data);
+                                              std::span<const std::byte> metadata,
+                                              std::span<const std::byte> data);
   ~ObjectBuffer();
   ObjectBuffer(const ObjectBuffer&) = delete;
   ObjectBuffer& operator=(const ObjectBuffer&) = delete;

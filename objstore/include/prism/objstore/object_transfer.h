@@ -36,16 +36,16 @@ enum ObjstoreMessage : transport::MessageType {
 };
 
 struct ObjectTransferOptions {
-  size_t rma_threshold_bytes = 64 << 10;  ///< Same-host pulls above this use an RMA get.
-  std::string mode = "auto";              ///< auto | get | am
+  size_t rma_threshold_bytes = size_t{64} << 10;  ///< Same-host pulls above this use an RMA get.
+  std::string mode = "auto";                      ///< auto | get | am
 };
 
 class ObjectTransfer {
  public:
   using PullCallback = std::function<void(Result<std::shared_ptr<ObjectBuffer>>)>;
 
-  ObjectTransfer(transport::Transport& transport, ObjectStore& store, std::shared_ptr<BufferPool> pool,
-                 const ObjectTransferOptions& options);
+  ObjectTransfer(transport::Transport& transport, ObjectStore& store,
+                 std::shared_ptr<BufferPool> pool, const ObjectTransferOptions& options);
 
   /// Installs the message and peer-failure handlers; call before the transport starts.
   void RegisterHandlers();
@@ -84,7 +84,7 @@ class ObjectTransfer {
 
   mutable std::mutex mu_;
   uint64_t next_request_ = 1;
-  std::unordered_map<uint64_t, PullState> pulls_;           // by request id
+  std::unordered_map<uint64_t, PullState> pulls_;          // by request id
   std::unordered_map<ObjectId, uint64_t> pull_by_object_;  // dedup
   // Buffers pinned while a peer reads them with RMA: (peer, request) -> buffer.
   std::map<std::pair<Rank, uint64_t>, std::shared_ptr<ObjectBuffer>> leases_;

@@ -60,7 +60,8 @@ auto Get(const ObjectRef<T>& ref, int64_t timeout_ms) {
 
 /// Waits for all values (fetched in parallel); results in the order of `refs`.
 template <typename T>
-std::vector<std::shared_ptr<T>> Get(const std::vector<ObjectRef<T>>& refs, int64_t timeout_ms = -1) {
+std::vector<std::shared_ptr<T>> Get(const std::vector<ObjectRef<T>>& refs,
+                                    int64_t timeout_ms = -1) {
   std::vector<ObjectId> ids;
   ids.reserve(refs.size());
   for (const auto& r : refs) ids.push_back(r.ID());
@@ -79,7 +80,8 @@ SharedSpan<const E> GetSpan(const ObjectRef<std::vector<E>>& ref, int64_t timeou
   internal::BufferPtr buffer = internal::GetObjects({ref.ID()}, timeout_ms).front();
   internal::CheckReadable<std::vector<E>>(*buffer);
   auto data = buffer->data();
-  return SharedSpan<const E>(buffer, reinterpret_cast<const E*>(data.data()), data.size() / sizeof(E));
+  return SharedSpan<const E>(buffer, reinterpret_cast<const E*>(data.data()),
+                             data.size() / sizeof(E));
 }
 
 /// Ready and not-yet-ready references, each in the order given to Wait.
@@ -99,7 +101,8 @@ WaitResult<T> Wait(const std::vector<ObjectRef<T>>& refs, int num_objects, int64
   for (const auto& r : refs) ids.push_back(r.ID());
   std::vector<bool> ready = internal::WaitObjects(ids, num_objects, timeout_ms);
   WaitResult<T> result;
-  for (size_t i = 0; i < refs.size(); ++i) (ready[i] ? result.ready : result.unready).push_back(refs[i]);
+  for (size_t i = 0; i < refs.size(); ++i)
+    (ready[i] ? result.ready : result.unready).push_back(refs[i]);
   return result;
 }
 

@@ -98,7 +98,8 @@ class ObjectRef<void> : public internal::ObjectRefBase {
   void Get() const { Get(-1); }
   void Get(int64_t timeout_ms) const {
     internal::BufferPtr buffer = Fetch(timeout_ms);
-    if (internal::FormatOf(*buffer) == internal::ObjectFormat::kError) internal::ThrowStoredError(*buffer);
+    if (internal::FormatOf(*buffer) == internal::ObjectFormat::kError)
+      internal::ThrowStoredError(*buffer);
   }
   static ObjectRef Adopt(ObjectId id) { return ObjectRef(id, AdoptTag{}); }
 

@@ -40,7 +40,8 @@ template <typename R, typename... A>
 struct FunctionTraits<R (*)(A...) noexcept> : FunctionTraits<R (*)(A...)> {};
 
 template <typename F>
-concept RemoteFunctionPointer = std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>;
+concept RemoteFunctionPointer =
+    std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>;
 
 /// Runs a registered function on serialized arguments and serializes what it returns.
 using Invoker = std::function<BufferPtr(std::span<const BufferPtr> args)>;
@@ -83,10 +84,10 @@ BufferPtr Invoke(F f, std::span<const BufferPtr> args) {
   using Params = typename Traits::Params;
   using R = typename Traits::Return;
   if (args.size() != Traits::kArity) {
-    throw PrismError("prism: function called with " + std::to_string(args.size()) + " arguments, takes " +
-                     std::to_string(Traits::kArity));
+    throw PrismError("prism: function called with " + std::to_string(args.size()) +
+                     " arguments, takes " + std::to_string(Traits::kArity));
   }
-  return [&]<size_t... I>(std::index_sequence<I...>) -> BufferPtr {
+  return [&]<size_t... I>(std::index_sequence<I...>)->BufferPtr {
     if constexpr (std::is_void_v<R>) {
       f(Deserialize<std::tuple_element_t<I, Params>>(*args[I])...);
       return SerializeNil();
@@ -94,7 +95,8 @@ BufferPtr Invoke(F f, std::span<const BufferPtr> args) {
       static_assert(Serializable<R>, "prism: the function's return type cannot be serialized");
       return Serialize<R>(f(Deserialize<std::tuple_element_t<I, Params>>(*args[I])...));
     }
-  }(std::make_index_sequence<Traits::kArity>{});
+  }
+  (std::make_index_sequence<Traits::kArity>{});
 }
 
 /// Splits "f, ns::g, &C::m" into trimmed names.
@@ -103,12 +105,14 @@ std::vector<std::string> SplitRemoteNames(std::string_view names);
 template <typename F>
 void RegisterOne(const std::string& name, F f) {
   if constexpr (RemoteFunctionPointer<F>) {
-    FunctionRegistry::Instance().Add(name, FunctionKey(f), FunctionTraits<F>::kArity,
-                                     [f](std::span<const BufferPtr> args) { return Invoke(f, args); });
+    FunctionRegistry::Instance().Add(
+        name, FunctionKey(f), FunctionTraits<F>::kArity,
+        [f](std::span<const BufferPtr> args) { return Invoke(f, args); });
   } else {
-    static_assert(RemoteFunctionPointer<F>,
-                  "prism: PRISM_REMOTE takes free functions (actor methods are not supported by this "
-                  "version of Prism)");
+    static_assert(
+        RemoteFunctionPointer<F>,
+        "prism: PRISM_REMOTE takes free functions (actor methods are not supported by this "
+        "version of Prism)");
   }
 }
 
@@ -126,6 +130,6 @@ bool RegisterRemote(std::string_view names, Fs... fs) {
 #define PRISM_INTERNAL_CONCAT(a, b) PRISM_INTERNAL_CONCAT2(a, b)
 
 /// Registers free functions as remote functions, by their spelled names.
-#define PRISM_REMOTE(...)                                                      \
+#define PRISM_REMOTE(...)                                                                \
   [[maybe_unused]] static const bool PRISM_INTERNAL_CONCAT(prism_remote_, __COUNTER__) = \
       ::prism::internal::RegisterRemote(#__VA_ARGS__, __VA_ARGS__)

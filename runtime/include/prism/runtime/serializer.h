@@ -13,14 +13,13 @@
 ///
 /// A type that is neither fails to compile with a message that names it.
 
-#include <msgpack.hpp>
-
 #include <array>
 #include <cstdint>
 #include <cstring>
 #include <deque>
 #include <list>
 #include <map>
+#include <msgpack.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -108,7 +107,7 @@ struct IsMsgpackable : std::bool_constant<std::is_arithmetic_v<T>> {};
 template <>
 struct IsMsgpackable<std::string> : std::true_type {};
 template <typename T>
-  requires requires(const T& v, msgpack::packer<msgpack::sbuffer>& p) { v.msgpack_pack(p); }
+requires requires(const T& v, msgpack::packer<msgpack::sbuffer>& p) { v.msgpack_pack(p); }
 struct IsMsgpackable<T> : std::true_type {};
 template <typename E, typename A>
 struct IsMsgpackable<std::vector<E, A>> : IsMsgpackable<E> {};
@@ -121,12 +120,14 @@ struct IsMsgpackable<std::set<E, C, A>> : IsMsgpackable<E> {};
 template <typename E, typename H, typename Q, typename A>
 struct IsMsgpackable<std::unordered_set<E, H, Q, A>> : IsMsgpackable<E> {};
 template <typename K, typename V, typename C, typename A>
-struct IsMsgpackable<std::map<K, V, C, A>> : std::bool_constant<IsMsgpackable<K>::value && IsMsgpackable<V>::value> {};
+struct IsMsgpackable<std::map<K, V, C, A>>
+    : std::bool_constant<IsMsgpackable<K>::value && IsMsgpackable<V>::value> {};
 template <typename K, typename V, typename H, typename Q, typename A>
 struct IsMsgpackable<std::unordered_map<K, V, H, Q, A>>
     : std::bool_constant<IsMsgpackable<K>::value && IsMsgpackable<V>::value> {};
 template <typename A, typename B>
-struct IsMsgpackable<std::pair<A, B>> : std::bool_constant<IsMsgpackable<A>::value && IsMsgpackable<B>::value> {};
+struct IsMsgpackable<std::pair<A, B>>
+    : std::bool_constant<IsMsgpackable<A>::value && IsMsgpackable<B>::value> {};
 template <typename... Ts>
 struct IsMsgpackable<std::tuple<Ts...>> : std::bool_constant<(IsMsgpackable<Ts>::value && ...)> {};
 template <typename E, size_t N>
@@ -145,23 +146,23 @@ BufferPtr Serialize(const T& value) {
   static_assert(Serializable<T>,
                 "prism: this type cannot be serialized: give it MSGPACK_DEFINE(...), or, for a "
                 "trivially copyable type without pointers, specialise prism::IsRawSerializable");
-  constexpr uint64_t tag = TypeTag<T>();
+  constexpr uint64_t kTag = TypeTag<T>();
   if constexpr (RawScalar<T>) {
-    auto meta = MakeMetadata(ObjectFormat::kRaw, tag);
+    auto meta = MakeMetadata(ObjectFormat::kRaw, kTag);
     BufferPtr b = AllocateObject(sizeof(T), meta);
     std::memcpy(b->mutable_data(), &value, sizeof(T));
     return b;
   } else if constexpr (RawContiguous<T>) {
     using E = typename RawContiguousTraits<T>::Element;
     size_t bytes = value.size() * sizeof(E);
-    auto meta = MakeMetadata(ObjectFormat::kRaw, tag);
+    auto meta = MakeMetadata(ObjectFormat::kRaw, kTag);
     BufferPtr b = AllocateObject(bytes, meta);
     if (bytes != 0) std::memcpy(b->mutable_data(), value.data(), bytes);
     return b;
   } else {
     msgpack::sbuffer packed;
     msgpack::pack(packed, value);
-    auto meta = MakeMetadata(ObjectFormat::kMsgpack, tag);
+    auto meta = MakeMetadata(ObjectFormat::kMsgpack, kTag);
     BufferPtr b = AllocateObject(packed.size(), meta);
     if (packed.size() != 0) std::memcpy(b->mutable_data(), packed.data(), packed.size());
     return b;
@@ -177,8 +178,9 @@ void CheckReadable(const ObjectBuffer& b) {
   ObjectFormat format = FormatOf(b);
   if (format == ObjectFormat::kError) ThrowStoredError(b);
   if (TagOf(b) != TypeTag<T>()) {
-    throw SerializationError(std::string("prism: object holds another type than the one it is read as (") +
-                             std::string(TypeSignature<T>()) + ")");
+    throw SerializationError(
+        std::string("prism: object holds another type than the one it is read as (") +
+        std::string(TypeSignature<T>()) + ")");
   }
 }
 
@@ -194,14 +196,16 @@ T Deserialize(const ObjectBuffer& b) {
     return value;
   } else if constexpr (RawContiguous<T>) {
     using E = typename RawContiguousTraits<T>::Element;
-    if (data.size() % sizeof(E) != 0) throw SerializationError("prism: raw array size is not a multiple of its element");
+    if (data.size() % sizeof(E) != 0)
+      throw SerializationError("prism: raw array size is not a multiple of its element");
     T value;
     value.resize(data.size() / sizeof(E));
     if (!data.empty()) std::memcpy(value.data(), data.data(), data.size());
     return value;
   } else {
     try {
-      msgpack::object_handle handle = msgpack::unpack(reinterpret_cast<const char*>(data.data()), data.size());
+      msgpack::object_handle handle =
+          msgpack::unpack(reinterpret_cast<const char*>(data.data()), data.size());
       return handle.get().as<T>();
     } catch (const std::exception& e) {
       throw SerializationError(std::string("prism: cannot deserialize object: ") + e.what());

@@ -16,7 +16,8 @@ template <typename T>
 class SharedSpan {
  public:
   SharedSpan() = default;
-  SharedSpan(std::shared_ptr<const void> owner, T* data, size_t size) : owner_(std::move(owner)), span_(data, size) {}
+  SharedSpan(std::shared_ptr<const void> owner, T* data, size_t size)
+      : owner_(std::move(owner)), span_(data, size) {}
 
   T* data() const { return span_.data(); }
   size_t size() const { return span_.size(); }

@@ -2,7 +2,8 @@
 /// prism::Task(f): builds a call of a remote function (the seed's ray::Task).
 ///
 ///   PRISM_REMOTE(Simulate);
-///   prism::ObjectRef<double> r = prism::Task(Simulate).SetResource("CPU", 2).Remote(42, params_ref);
+///   prism::ObjectRef<double> r = prism::Task(Simulate).SetResource("CPU", 2).Remote(42,
+///   params_ref);
 ///
 /// Arguments are serialized as the function's parameter types (so Remote(1) for a double
 /// parameter sends 1.0). An ObjectRef<U> argument for a parameter of type U is resolved to its
@@ -36,9 +37,11 @@ TaskArg MakeArg(A&& arg) {
                   "prism: an ObjectRef<U> argument needs a parameter of type U (or ObjectRef<U>)");
     return TaskArg{nullptr, arg.ID()};
   } else {
-    static_assert(std::is_constructible_v<P, A&&>,
-                  "prism: an argument of Remote() cannot be converted to the function's parameter type");
-    static_assert(Serializable<P>, "prism: a parameter type of the remote function cannot be serialized");
+    static_assert(
+        std::is_constructible_v<P, A&&>,
+        "prism: an argument of Remote() cannot be converted to the function's parameter type");
+    static_assert(Serializable<P>,
+                  "prism: a parameter type of the remote function cannot be serialized");
     if constexpr (std::is_same_v<D, P>) {
       return TaskArg{Serialize<P>(arg), {}};
     } else {
@@ -59,10 +62,12 @@ class TaskCaller {
 
   /// Throws prism::PrismError when `f` was not registered with PRISM_REMOTE.
   explicit TaskCaller(F f) {
-    const std::string* name = internal::FunctionRegistry::Instance().NameOf(internal::FunctionKey(f));
+    const std::string* name =
+        internal::FunctionRegistry::Instance().NameOf(internal::FunctionKey(f));
     if (name == nullptr) {
-      throw PrismError("prism::Task: this function is not registered; add PRISM_REMOTE(<function>) at namespace "
-                       "scope of the file that defines it");
+      throw PrismError(
+          "prism::Task: this function is not registered; add PRISM_REMOTE(<function>) at namespace "
+          "scope of the file that defines it");
     }
     name_ = *name;
   }
@@ -90,9 +95,11 @@ class TaskCaller {
     std::vector<internal::TaskArg> task_args;
     task_args.reserve(Traits::kArity);
     [&]<size_t... I>(std::index_sequence<I...>) {
-      (task_args.push_back(internal::MakeArg<std::tuple_element_t<I, typename Traits::Params>>(std::forward<Args>(args))),
+      (task_args.push_back(internal::MakeArg<std::tuple_element_t<I, typename Traits::Params>>(
+           std::forward<Args>(args))),
        ...);
-    }(std::make_index_sequence<Traits::kArity>{});
+    }
+    (std::make_index_sequence<Traits::kArity>{});
     return ObjectRef<Return>::Adopt(internal::SubmitTask(name_, std::move(task_args), options_));
   }
 
@@ -103,9 +110,6 @@ class TaskCaller {
 
 /// A call of the registered free function `f`.
 template <typename F>
-  requires internal::RemoteFunctionPointer<F>
-TaskCaller<F> Task(F f) {
-  return TaskCaller<F>(f);
-}
+requires internal::RemoteFunctionPointer<F> TaskCaller<F> Task(F f) { return TaskCaller<F>(f); }
 
 }  // namespace prism

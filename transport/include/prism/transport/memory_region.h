@@ -27,7 +27,8 @@ class MemoryRegion {
 
  private:
   friend class Transport;
-  MemoryRegion(void* context, void* memh, uint64_t address, size_t size, std::vector<std::byte> rkey)
+  MemoryRegion(void* context, void* memh, uint64_t address, size_t size,
+               std::vector<std::byte> rkey)
       : context_(context), memh_(memh), address_(address), size_(size), rkey_(std::move(rkey)) {}
 
   void* context_;  // ucp_context_h

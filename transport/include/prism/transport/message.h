@@ -21,11 +21,11 @@ inline constexpr MessageType kHello = 1;
 
 /// Fixed header of every frame (little-endian, 12 bytes).
 struct FrameHeader {
-  uint16_t magic;        ///< kFrameMagic
-  uint8_t version;       ///< kFrameVersion
+  uint16_t magic;   ///< kFrameMagic
+  uint8_t version;  ///< kFrameVersion
   MessageType type;
-  int32_t source;        ///< Sender's rank.
-  uint32_t payload_size; ///< Bytes after the header (control) or of the AM header's meta (bulk).
+  int32_t source;         ///< Sender's rank.
+  uint32_t payload_size;  ///< Bytes after the header (control) or of the AM header's meta (bulk).
 };
 static_assert(sizeof(FrameHeader) == 12);
 

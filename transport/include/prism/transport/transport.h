@@ -61,12 +61,14 @@ struct TransportOptions {
 class Transport {
  public:
   using Handler = std::function<void(Rank source, std::span<const std::byte> payload)>;
-  using BulkHandler = std::function<void(Rank source, std::span<const std::byte> meta, IncomingBulk& body)>;
+  using BulkHandler =
+      std::function<void(Rank source, std::span<const std::byte> meta, IncomingBulk& body)>;
   using PeerFailureHandler = std::function<void(Rank peer, const std::string& why)>;
 
   /// Creates the UCX context and worker and exchanges addresses through `bootstrap`
   /// (collective: every rank calls it).
-  static Result<std::unique_ptr<Transport>> Create(Bootstrap& bootstrap, const TransportOptions& options);
+  static Result<std::unique_ptr<Transport>> Create(Bootstrap& bootstrap,
+                                                   const TransportOptions& options);
   ~Transport();
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
@@ -98,8 +100,8 @@ class Transport {
   /// Registers memory for peers' RMA gets.
   Result<std::unique_ptr<MemoryRegion>> RegisterMemory(void* address, size_t size);
   /// Reads `size` bytes at `remote_address` of `source` (packed `rkey`) into `local`.
-  void Get(Rank source, uint64_t remote_address, std::span<const std::byte> rkey, void* local, size_t size,
-           Completion done);
+  void Get(Rank source, uint64_t remote_address, std::span<const std::byte> rkey, void* local,
+           size_t size, Completion done);
 
   bool IsAlive(Rank peer) const;
   /// Between Start() and Stop().

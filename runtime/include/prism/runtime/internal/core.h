@@ -47,19 +47,21 @@ struct TaskArg {
 /// Per-call options of a task.
 struct TaskOptions {
   std::vector<std::pair<std::string, double>> resources;  ///< In call order; later wins.
-  std::string name;                                       ///< For logs; the function name by default.
+  std::string name;  ///< For logs; the function name by default.
 };
 
 /// Submits a task of the registered function `function`; returns the id of its return object,
 /// holding one local reference.
-ObjectId SubmitTask(const std::string& function, std::vector<TaskArg> args, const TaskOptions& options);
+ObjectId SubmitTask(const std::string& function, std::vector<TaskArg> args,
+                    const TaskOptions& options);
 
 /// The objects' bytes, waiting for them; `timeout_ms` < 0 waits for ever. Throws
 /// GetTimeoutError, ObjectLostError, OwnerDiedError.
 std::vector<BufferPtr> GetObjects(const std::vector<ObjectId>& ids, int64_t timeout_ms);
 
 /// Which objects are ready, after waiting until `num_objects` are or `timeout_ms` passed.
-std::vector<bool> WaitObjects(const std::vector<ObjectId>& ids, int num_objects, int64_t timeout_ms);
+std::vector<bool> WaitObjects(const std::vector<ObjectId>& ids, int num_objects,
+                              int64_t timeout_ms);
 
 /// Throws the exception recorded in an error object (TaskError, WorkerCrashedError, ...).
 [[noreturn]] void ThrowStoredError(const ObjectBuffer& buffer);

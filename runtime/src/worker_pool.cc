@@ -146,10 +146,10 @@ void WorkerPool::WorkerLoop(const std::stop_token& stop) {
       }
       spinners_.fetch_sub(1);
       if (Dispatchable()) continue;
+      transport_.ReleasePolling();  // the progress thread takes over at once
     } else {
       spinners_.fetch_sub(1);
     }
-    transport_.ReleasePolling();
     work_event_.Sleep([&] { return Dispatchable() || stop.stop_requested(); }, kIdleSleepNs);
   }
   std::lock_guard lock(mu_);

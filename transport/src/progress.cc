@@ -69,8 +69,7 @@ void Transport::Impl::ProgressLoop(const std::stop_token& stop) {
       // Another thread polls: stay away until it stops (it says so: ReleasePolling) or goes
       // quiet for kTakeoverNs.
       takeover_event.Sleep(
-          [&] { return last_external_poll_ns.load(std::memory_order_relaxed) != external; },
-          kTakeoverNs);
+          [&] { return last_external_poll_ns.load(std::memory_order_relaxed) == 0; }, kTakeoverNs);
       continue;
     }
     if (TryProgress(/*external=*/false)) {
@@ -117,7 +116,7 @@ bool Transport::Impl::WaitUntil(const std::function<bool()>& ready, Event& event
     if (ready()) return true;
     int64_t now = NowNanos();
     if (deadline_ns >= 0 && now >= deadline_ns) return ready();
-    if (stopped) return ready();
+    if (stopped) return ready();  // nothing will make progress any more
     if (now - start < spin_ns && started) {
       last_external_poll_ns.store(now, std::memory_order_relaxed);
       if (TryProgress(/*external=*/true)) {
@@ -127,7 +126,6 @@ bool Transport::Impl::WaitUntil(const std::function<bool()>& ready, Event& event
       }
       continue;
     }
-    if (stopped) return ready();  // nothing will make progress any more
     // Spun long enough: sleep and let the progress thread poll for us.
     if (!started) {
       // No progress thread yet (before Start): keep polling ourselves.

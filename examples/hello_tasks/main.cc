@@ -6,6 +6,7 @@
 #include <prism/prism.h>
 
 #include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@ std::string Greet(std::string name) {
          ctx.GetHostname();
 }
 
+int RankOf(int) { return prism::GetRuntimeContext().GetRank(); }
+
 // A task that submits tasks: nested tasks work from any rank.
 int SumOfSquares(int n) {
   std::vector<prism::ObjectRef<int>> parts;
@@ -27,7 +30,7 @@ int SumOfSquares(int n) {
   return sum;
 }
 
-PRISM_REMOTE(Square, Greet, SumOfSquares);
+PRISM_REMOTE(Square, Greet, RankOf, SumOfSquares);
 
 int main(int argc, char** argv) {
   prism::Init(argc, argv);  // ranks >= 1 serve tasks from here on and never return
@@ -47,6 +50,13 @@ int main(int argc, char** argv) {
   std::cout << "7 squared = " << *prism::Task(Square).Remote(seven).Get() << "\n";
 
   std::cout << *prism::Task(Greet).Remote(std::string("world")).Get() << "\n";
+
+  // The owner spreads tasks over the ranks with free CPUs.
+  std::vector<prism::ObjectRef<int>> where;
+  for (int i = 0; i < 8 * ctx.GetWorldSize(); ++i) where.push_back(prism::Task(RankOf).Remote(i));
+  std::set<int> ranks;
+  for (const auto& r : prism::Get(where)) ranks.insert(*r);
+  std::cout << "tasks ran on " << ranks.size() << " of " << ctx.GetWorldSize() << " ranks\n";
   std::cout << "nested: sum of squares 1..20 = " << *prism::Task(SumOfSquares).Remote(20).Get()
             << "\n";
 

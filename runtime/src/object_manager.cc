@@ -92,6 +92,14 @@ void ObjectManager::Fire(const ObjectId& id, Readiness readiness) {
 void ObjectManager::SetValue(const ObjectId& id, BufferPtr value) {
   uint64_t size = value->size();
   store_.Add(id, std::move(value), /*primary=*/true);
+  Settle(id, self_, size);
+}
+
+void ObjectManager::SetLocation(const ObjectId& id, Rank location, uint64_t size) {
+  Settle(id, location, size);
+}
+
+void ObjectManager::Settle(const ObjectId& id, Rank location, uint64_t size) {
   Readiness readiness;
   std::optional<Release> release;
   {
@@ -100,30 +108,12 @@ void ObjectManager::SetValue(const ObjectId& id, BufferPtr value) {
     auto it = shard.entries.find(id);
     if (it == shard.entries.end()) {
       // Nobody holds a reference any more: the value is not needed.
-      release = Release{id, true, self_};
-    } else {
-      readiness = MarkReady(it->second, self_, size);
-      if (readiness.callbacks.empty() && readiness.remote_waiters.empty())
-        release = MaybeRelease(shard, it);
-    }
-  }
-  Fire(id, std::move(readiness));
-  if (release) DoRelease(*release);
-}
-
-void ObjectManager::SetLocation(const ObjectId& id, Rank location, uint64_t size) {
-  Readiness readiness;
-  std::optional<Release> release;
-  {
-    Shard& shard = ShardOf(id);
-    std::lock_guard lock(shard.mu);
-    auto it = shard.entries.find(id);
-    if (it == shard.entries.end()) {
       release = Release{id, true, location};
     } else {
       readiness = MarkReady(it->second, location, size);
-      if (readiness.callbacks.empty() && readiness.remote_waiters.empty())
+      if (readiness.callbacks.empty() && readiness.remote_waiters.empty()) {
         release = MaybeRelease(shard, it);
+      }
     }
   }
   Fire(id, std::move(readiness));

@@ -127,6 +127,8 @@ class ObjectManager {
   };
 
   ObjectId StoreNew(BufferPtr value, int64_t local_refs, int64_t pins);
+  // An owned object became ready with its primary copy on `location`.
+  void Settle(const ObjectId& id, Rank location, uint64_t size);
 
   static constexpr size_t kShards = 32;
   Shard& ShardOf(const ObjectId& id) { return shards_[std::hash<ObjectId>{}(id) % kShards]; }

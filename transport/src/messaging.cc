@@ -237,6 +237,13 @@ void Transport::Impl::FinishOp(PendingOp* op, Status status, bool release) {
   }
 }
 
+void Transport::Impl::WriteFrame(std::byte* out, MessageType type, uint32_t meta_size,
+                                 std::span<const std::byte> rest) const {
+  FrameHeader frame{kFrameMagic, kFrameVersion, type, rank, meta_size};
+  std::memcpy(out, &frame, sizeof frame);
+  if (!rest.empty()) std::memcpy(out + sizeof frame, rest.data(), rest.size());
+}
+
 Status Transport::Impl::Send(Rank destination, MessageType type,
                              std::span<const std::byte> payload) {
   if (destination == rank) {
@@ -258,11 +265,8 @@ Status Transport::Impl::Send(Rank destination, MessageType type,
   if (!p->alive.load(std::memory_order_relaxed)) return PeerGone(destination);
   // Header and payload live in one allocation until UCX is done with them (UCX 1.13 cannot copy
   // the header itself).
-  size_t total = sizeof(FrameHeader) + payload.size();
-  auto* buffer = static_cast<std::byte*>(::operator new(total));
-  FrameHeader frame{kFrameMagic, kFrameVersion, type, rank, 0};
-  std::memcpy(buffer, &frame, sizeof frame);
-  if (!payload.empty()) std::memcpy(buffer + sizeof frame, payload.data(), payload.size());
+  auto* buffer = static_cast<std::byte*>(::operator new(sizeof(FrameHeader) + payload.size()));
+  WriteFrame(buffer, type, /*meta_size=*/0, payload);
   messages_sent.fetch_add(1, std::memory_order_relaxed);
   OutOp op;
   op.kind = OutOp::Kind::kControl;
@@ -286,9 +290,7 @@ Status Transport::Impl::SendBulk(Rank destination, MessageType type,
   PendingOp* op = TrackOp(destination, std::move(done));
   if (op == nullptr) return Status::Ok();  // already completed with kPeerDead
   op->owned.resize(sizeof(FrameHeader) + meta.size());
-  FrameHeader frame{kFrameMagic, kFrameVersion, type, rank, static_cast<uint32_t>(meta.size())};
-  std::memcpy(op->owned.data(), &frame, sizeof frame);
-  if (!meta.empty()) std::memcpy(op->owned.data() + sizeof frame, meta.data(), meta.size());
+  WriteFrame(op->owned.data(), type, static_cast<uint32_t>(meta.size()), meta);
   messages_sent.fetch_add(1, std::memory_order_relaxed);
   OutOp out;
   out.kind = OutOp::Kind::kBulk;

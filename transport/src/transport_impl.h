@@ -80,6 +80,9 @@ class Transport::Impl {
   void Execute(OutOp& op);
   void Started(PendingOp* op, ucs_status_ptr_t request, const char* call);
   void DrainOutbox();
+  // Writes the frame header, then `rest` (a control payload, or a bulk message's meta part).
+  void WriteFrame(std::byte* out, MessageType type, uint32_t meta_size,
+                  std::span<const std::byte> rest) const;
   Status Send(Rank destination, MessageType type, std::span<const std::byte> payload);
   Status SendBulk(Rank destination, MessageType type, std::span<const std::byte> meta,
                   std::span<const std::byte> body, Completion done);

@@ -356,16 +356,11 @@ TEST_F(ObjectTransferTest, PullFromSelfCompletes) {
 
 int main(int argc, char** argv) {
   using namespace prism;
-  auto boot = transport::MpiBootstrap::Create(&argc, &argv);
-  if (!boot.ok()) {
-    std::fprintf(stderr, "MPI bootstrap failed: %s\n", boot.error().ToString().c_str());
-    return 1;
-  }
-  testing::InitGoogleTest(&argc, argv);
-  objstore::g_boot = boot->get();
+  auto boot = test::StartMpiTests(&argc, &argv);
+  objstore::g_boot = boot.get();
   // No transport lives between tests: nothing to progress at the final barrier.
-  int rc = test::RunTestsOnAllRanks(**boot, nullptr);
+  int rc = test::RunTestsOnAllRanks(*boot, nullptr);
   objstore::g_boot = nullptr;
-  (*boot)->Finalize();
+  boot->Finalize();
   return rc;
 }

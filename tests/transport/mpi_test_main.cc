@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,16 @@ class FailurePrinter : public testing::EmptyTestEventListener {
 
 std::string RankTag(const transport::Bootstrap& bootstrap) {
   return "[rank " + std::to_string(bootstrap.rank()) + "] ";
+}
+
+std::unique_ptr<transport::MpiBootstrap> StartMpiTests(int* argc, char*** argv) {
+  auto boot = transport::MpiBootstrap::Create(argc, argv);
+  if (!boot.ok()) {
+    std::fprintf(stderr, "MPI bootstrap failed: %s\n", boot.error().ToString().c_str());
+    std::exit(1);
+  }
+  testing::InitGoogleTest(argc, *argv);
+  return std::move(*boot);
 }
 
 int RunTestsOnAllRanks(transport::Bootstrap& bootstrap, const std::function<void()>& progress) {

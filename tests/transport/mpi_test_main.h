@@ -6,8 +6,7 @@
 // the same exit code: 0 only when all ranks passed.
 //
 //   int main(int argc, char** argv) {
-//     auto boot = MpiBootstrap::Create(&argc, &argv);
-//     testing::InitGoogleTest(&argc, argv);
+//     auto boot = prism::test::StartMpiTests(&argc, &argv);   // exits when MPI cannot start
 //     ... create and start the transport ...
 //     int rc = prism::test::RunTestsOnAllRanks(**boot, [&] { transport->TryProgress(); });
 //     ... stop, finalise ...
@@ -15,10 +14,17 @@
 //   }
 
 #include <functional>
+#include <memory>
+#include <string>
 
 #include "prism/transport/bootstrap.h"
+#include "prism/transport/mpi_bootstrap.h"
 
 namespace prism::test {
+
+/// Bootstraps MPI and GoogleTest for a multi-rank test binary; prints why and exits 1 when MPI
+/// cannot start.
+std::unique_ptr<transport::MpiBootstrap> StartMpiTests(int* argc, char*** argv);
 
 /// Runs RUN_ALL_TESTS on this rank and reduces the outcome over all ranks (collective: waits at
 /// a barrier that calls `progress`). Returns 0 when every rank passed, 1 otherwise.

@@ -705,38 +705,33 @@ TEST_F(TransportTest, StatsCountMessages) {
 
 int main(int argc, char** argv) {
   using namespace prism;
-  auto boot = transport::MpiBootstrap::Create(&argc, &argv);
-  if (!boot.ok()) {
-    std::fprintf(stderr, "MPI bootstrap failed: %s\n", boot.error().ToString().c_str());
-    return 1;
-  }
-  testing::InitGoogleTest(&argc, argv);
-  test::RecordingBootstrap recording(**boot);
+  auto boot = test::StartMpiTests(&argc, &argv);
+  test::RecordingBootstrap recording(*boot);
   auto created = transport::Transport::Create(recording, transport::TransportOptions{});
   if (!created.ok()) {
-    std::fprintf(stderr, "%sTransport::Create failed: %s\n", test::RankTag(**boot).c_str(),
+    std::fprintf(stderr, "%sTransport::Create failed: %s\n", test::RankTag(*boot).c_str(),
                  created.error().ToString().c_str());
     return 1;
   }
   transport::Transport& t = **created;
   transport::World world;
-  world.boot = boot->get();
+  world.boot = boot.get();
   world.recording = &recording;
   world.transport = &t;
   world.InstallHandlers();
   transport::g_world = &world;
   if (Status s = t.Start(recording); !s.ok()) {
-    std::fprintf(stderr, "%sTransport::Start failed: %s\n", test::RankTag(**boot).c_str(),
+    std::fprintf(stderr, "%sTransport::Start failed: %s\n", test::RankTag(*boot).c_str(),
                  s.ToString().c_str());
     return 1;
   }
-  int rc = test::RunTestsOnAllRanks(**boot, [&] { t.TryProgress(); });
+  int rc = test::RunTestsOnAllRanks(*boot, [&] { t.TryProgress(); });
   // Leaving together: nobody reports the others' exit as a failure.
   t.MarkAllDeparting();
-  static_cast<void>((*boot)->Barrier([&] { t.TryProgress(); }));
+  static_cast<void>(boot->Barrier([&] { t.TryProgress(); }));
   t.Stop();
   transport::g_world = nullptr;
   created->reset();
-  (*boot)->Finalize();
+  boot->Finalize();
   return rc;
 }

@@ -110,7 +110,8 @@ Result<SystemConfig> SystemConfig::Load(const std::map<std::string, std::string>
   }
   if (warnings != nullptr && !getenv) {
     // A mistyped PRISM_ variable would otherwise be silently ignored.
-    static const char* const kOtherKnown[] = {"PRISM_SESSION_DIR", "PRISM_TEST_"};
+    // PRISM_TEST_*: reserved for the variables of Prism's own test harnesses.
+    static const char* const kOtherKnown[] = {"PRISM_TEST_"};
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
       std::string entry(*e);
       if (entry.rfind("PRISM_", 0) != 0) continue;
@@ -145,11 +146,12 @@ Status SystemConfig::Validate() const {
   if (rma_threshold_bytes < 0) return bad("rma_threshold_bytes", "must be >= 0");
   if (!OneOf(transfer_mode, {"auto", "get", "am"}))
     return bad("transfer_mode", "must be auto, get or am, got '" + transfer_mode + "'");
-  for (const char* level_name : {"log_level", "log_console_level"}) {
-    const std::string& v = std::string(level_name) == "log_level" ? log_level : log_console_level;
-    if (!OneOf(v, {"trace", "debug", "info", "warn", "warning", "error", "critical", "off"})) {
-      return bad(level_name,
-                 "must be trace, debug, info, warn, error, critical or off, got '" + v + "'");
+  const std::pair<const char*, const std::string*> levels[] = {
+      {"log_level", &log_level}, {"log_console_level", &log_console_level}};
+  for (const auto& [name, value] : levels) {
+    if (!OneOf(*value, {"trace", "debug", "info", "warn", "warning", "error", "critical", "off"})) {
+      return bad(name,
+                 "must be trace, debug, info, warn, error, critical or off, got '" + *value + "'");
     }
   }
   if (progress_spin_us < 0 || worker_spin_us < 0 || get_spin_us < 0) {

@@ -41,7 +41,7 @@ bool Transport::Impl::TryProgress(bool external) {
   ReleaseToken();
   // Progressing consumes the events that the sleeping progress thread armed for, so it would not
   // wake for later ones: wake it to re-arm (once; it then stays out while we poll).
-  if (external && progress_thread_sleeping.load(std::memory_order_seq_cst)) WakeProgressThread();
+  if (external) WakeProgressThread();  // only when it sleeps
   return any;
 }
 

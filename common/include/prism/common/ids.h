@@ -1,5 +1,5 @@
 #pragma once
-/// Identifiers: ranks, jobs, tasks and objects.
+/// Identifiers: ranks, jobs, tasks, actors and objects.
 ///
 /// An ObjectId names its owner's rank, so any rank can find the owner of any object without a
 /// directory lookup (Ray's ownership model). TaskId and ObjectId share the owner's sequence.
@@ -51,6 +51,19 @@ struct ObjectId {
   friend auto operator<=>(const ObjectId&, const ObjectId&) = default;
 };
 
+/// An actor, named by the id of the task that created it (its owner's rank and sequence).
+struct ActorId {
+  Rank owner = kNoRank;
+  uint64_t seq = 0;
+
+  static ActorId ForCreation(TaskId task) { return ActorId{task.owner, task.seq}; }
+  TaskId creation_task() const { return TaskId{owner, seq}; }
+  bool IsNil() const { return owner == kNoRank; }
+  std::string ToString() const;  ///< "actor 3:17"
+  std::string Hex() const;       ///< 24 hex digits: owner then sequence.
+  friend auto operator<=>(const ActorId&, const ActorId&) = default;
+};
+
 /// Mixes a 64-bit value (splitmix64 finaliser); good enough to spread ids over hash shards.
 constexpr uint64_t MixBits(uint64_t x) {
   x ^= x >> 30;
@@ -67,6 +80,13 @@ template <>
 struct std::hash<prism::TaskId> {
   size_t operator()(const prism::TaskId& id) const noexcept {
     return prism::MixBits(id.seq ^ (static_cast<uint64_t>(static_cast<uint32_t>(id.owner)) << 40));
+  }
+};
+
+template <>
+struct std::hash<prism::ActorId> {
+  size_t operator()(const prism::ActorId& id) const noexcept {
+    return std::hash<prism::TaskId>{}(id.creation_task());
   }
 };
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core_runtime.h"
+#include "prism/runtime/actor.h"
 #include "prism/runtime/errors.h"
 #include "prism/runtime/internal/core.h"
 #include "prism/runtime/remote.h"
@@ -65,6 +66,25 @@ std::string RuntimeContext::GetSessionDir() const {
   return Need("RuntimeContext::GetSessionDir")->job().session_dir;
 }
 
+std::string RuntimeContext::GetActorId() const {
+  Need("RuntimeContext::GetActorId");
+  const ActorId& id = runtime::CurrentActor().id;
+  return id.IsNil() ? std::string() : id.Hex();
+}
+bool RuntimeContext::WasCurrentActorRestarted() const {
+  Need("RuntimeContext::WasCurrentActorRestarted");
+  return runtime::CurrentActor().restarted;
+}
+
+void ExitActor() {
+  Need("prism::ExitActor");
+  if (runtime::CurrentActor().id.IsNil()) {
+    throw PrismError(
+        "prism::ExitActor called outside an actor (only an actor's methods may end it)");
+  }
+  throw runtime::ActorExitRequest{};
+}
+
 namespace internal {
 
 void CheckInitialized(const char* api) { Need(api); }
@@ -94,6 +114,41 @@ ObjectId SubmitTask(const std::string& function, std::vector<TaskArg> args,
   return Need("prism::Task(...).Remote")->tasks().Submit(function, std::move(args), options);
 }
 
+ActorRef CreateActor(const std::string& factory, const std::string& class_tag,
+                     std::vector<TaskArg> args, const ActorOptions& options) {
+  return Need("prism::Actor(...).Remote")
+      ->actors()
+      .Create(factory, class_tag, std::move(args), options);
+}
+
+ObjectId SubmitActorTask(const ActorRef& actor, const std::string& method,
+                         std::vector<TaskArg> args, const ActorCallOptions& options) {
+  return Need("ActorHandle::Task(...).Remote")
+      ->actors()
+      .Call(actor, method, std::move(args), options);
+}
+
+void KillActor(const ActorRef& actor, bool no_restart) {
+  Need("ActorHandle::Kill")->actors().Kill(actor, no_restart);
+}
+
+std::optional<ActorRef> LookupActor(const std::string& name, const std::string& name_space,
+                                    bool global, const std::string& class_tag) {
+  return Need(global ? "prism::GetGlobalActor" : "prism::GetActor")
+      ->actors()
+      .Lookup(name, name_space, global, class_tag);
+}
+
+void AddActorHandleRef(const ActorId& id) {
+  if (auto rt = runtime::CoreRuntime::Current()) rt->actors().AddHandleRef(id);
+}
+void RemoveActorHandleRef(const ActorId& id) {
+  if (auto rt = runtime::CoreRuntime::Current()) rt->actors().RemoveHandleRef(id);
+}
+void OnActorHandleSerialized(const ActorId& id) {
+  if (auto rt = runtime::CoreRuntime::Current()) rt->actors().OnHandleSerialized(id);
+}
+
 std::vector<BufferPtr> GetObjects(const std::vector<ObjectId>& ids, int64_t timeout_ms) {
   auto rt = Need("prism::Get");
   runtime::WorkerPool::BlockedScope lend_cpu;  // a task blocked here lends its CPU
@@ -112,8 +167,9 @@ FunctionRegistry& FunctionRegistry::Instance() {
   return *registry;
 }
 
-void FunctionRegistry::Add(std::string name, std::string key, size_t arity, Invoker invoke) {
+void FunctionRegistry::Add(RemoteFunction fn, std::string key) {
   std::lock_guard lock(mu_);
+  const std::string& name = fn.name;
   auto it = by_name_.find(name);
   if (it != by_name_.end()) {
     auto same = name_by_key_.find(key);
@@ -126,11 +182,8 @@ void FunctionRegistry::Add(std::string name, std::string key, size_t arity, Invo
     std::abort();
   }
   name_by_key_.emplace(std::move(key), name);
-  auto fn = std::make_unique<RemoteFunction>();
-  fn->name = name;
-  fn->arity = arity;
-  fn->invoke = std::move(invoke);
-  by_name_.emplace(std::move(name), std::move(fn));
+  std::string owned_name = name;
+  by_name_.emplace(std::move(owned_name), std::make_unique<RemoteFunction>(std::move(fn)));
 }
 
 const RemoteFunction* FunctionRegistry::Find(std::string_view name) const {

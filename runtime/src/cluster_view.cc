@@ -14,7 +14,7 @@ int64_t ClusterView::EstimatedLoadLocked(const RankState& s) const {
   return std::max(estimate, s.mine_in_flight);
 }
 
-Rank ClusterView::Pick(const ResourceSet& demand, std::string* missing) {
+Rank ClusterView::Pick(const ResourceSet& demand, std::string* missing, bool for_actor) {
   std::lock_guard lock(mu_);
   int n = static_cast<int>(state_.size());
   Rank best = kNoRank;
@@ -29,7 +29,8 @@ Rank ClusterView::Pick(const ResourceSet& demand, std::string* missing) {
     any_fits_alive = true;
     double cpus =
         std::max<double>(1.0, static_cast<double>(capacity_[r].Units("CPU")) / kResourceUnit);
-    double score = static_cast<double>(EstimatedLoadLocked(s) + 1) / cpus;
+    int64_t load = EstimatedLoadLocked(s) + (for_actor ? s.actors_placed : 0);
+    double score = static_cast<double>(load + 1) / cpus;
     // Prefer this rank on ties: no network hop.
     if (score < best_score || (score == best_score && r == self_)) {
       best = r;
@@ -53,6 +54,11 @@ Rank ClusterView::Pick(const ResourceSet& demand, std::string* missing) {
 void ClusterView::OnSubmitted(Rank rank) {
   std::lock_guard lock(mu_);
   ++state_[rank].mine_in_flight;
+}
+
+void ClusterView::OnActorPlaced(Rank rank) {
+  std::lock_guard lock(mu_);
+  ++state_[rank].actors_placed;
 }
 
 void ClusterView::OnFinished(Rank rank, int64_t load) {

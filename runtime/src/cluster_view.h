@@ -2,7 +2,7 @@
 // ClusterView: an owner's picture of where work can go — every rank's capacity (exchanged at
 // start-up), liveness, and load (reported by executors with every result, plus this owner's own
 // tasks sent since). Picks the least loaded feasible rank for a task; the controller is not on
-// this path.
+// this path. Actors are placed the same way, counting the actors this owner placed as load.
 //
 // Thread contract: thread-safe.
 
@@ -24,9 +24,12 @@ class ClusterView {
   /// The rank for a task needing `demand`: least (estimated load + 1) per CPU among live ranks
   /// whose capacity fits, this rank first on ties. kNoRank when no live rank fits; then
   /// `missing` names the resource no rank has enough of.
-  Rank Pick(const ResourceSet& demand, std::string* missing);
+  /// With `for_actor`, the actors this owner placed on a rank count as load too, so that actors
+  /// spread over the ranks.
+  Rank Pick(const ResourceSet& demand, std::string* missing, bool for_actor = false);
 
   void OnSubmitted(Rank rank);
+  void OnActorPlaced(Rank rank);
   /// A task finished on `rank`, which reported `load` (queued + running) at that moment.
   void OnFinished(Rank rank, int64_t load);
   void MarkDead(Rank rank);
@@ -40,6 +43,7 @@ class ClusterView {
     int64_t mine_in_flight = 0;  // my tasks sent there and not finished
     int64_t reported_load = 0;   // its last report
     int64_t mine_at_report = 0;  // mine_in_flight when that report arrived
+    int64_t actors_placed = 0;   // actors I placed there
   };
   int64_t EstimatedLoadLocked(const RankState& s) const;
 

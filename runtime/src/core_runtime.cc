@@ -88,22 +88,13 @@ double AutoCpus(int local_size) {
 std::vector<std::byte> EncodeResources(const ResourceSet& set) {
   std::vector<std::byte> out;
   WireWriter w(out);
-  w.U32(static_cast<uint32_t>(set.entries().size()));
-  for (const auto& [name, units] : set.entries()) {
-    w.String(name);
-    w.I64(units);
-  }
+  WriteResources(w, set);
   return out;
 }
 
 Result<ResourceSet> DecodeResources(std::span<const std::byte> bytes) {
   WireReader r(bytes);
-  ResourceSet set;
-  uint32_t n = r.Count(12);
-  for (uint32_t i = 0; i < n && r.ok(); ++i) {
-    std::string name = r.String();
-    set.SetUnits(name, r.I64());
-  }
+  ResourceSet set = ReadResources(r);
   if (!r.AtEnd()) return MakeError(ErrorCode::kMalformed, "malformed resource record");
   return set;
 }
@@ -240,11 +231,27 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv,
                                              TaskExecutor::Options{config_.max_inline_bytes});
   tasks_ = std::make_unique<TaskManager>(*transport_, *objects_, *view_, *executor_, pool_,
                                          TaskManager::Options{config_.max_inline_bytes});
+  actor_executor_ = std::make_unique<ActorExecutor>(
+      *transport_, pool_, *workers_,
+      [this](const TaskId& id, const std::string& function, BufferPtr result) {
+        executor_->Reply(id, function, std::move(result));
+      },
+      [this](const std::string& scope, const std::string& name, const ActorId& actor) {
+        actors_->ReleaseName(scope, name, actor);
+      });
+  executor_->SetActorExecutor(actor_executor_.get());
+  ActorManager::Options actor_options;
+  actor_options.job_namespace = job_.job_namespace;
+  actor_options.request_timeout_ms = config_.startup_timeout_ms;
+  actors_ = std::make_unique<ActorManager>(*transport_, *tasks_, *objects_, *view_,
+                                           *actor_executor_, actor_options);
 
   transfer_->RegisterHandlers();
   objects_->RegisterHandlers();
   executor_->RegisterHandlers();
   tasks_->RegisterHandlers();
+  actor_executor_->RegisterHandlers();
+  actors_->RegisterHandlers();
   RegisterShutdownHandlers();
   transport_->AddPeerFailureHandler(
       [this](Rank r, const std::string& why) { OnPeerFailure(r, why); });
@@ -275,6 +282,7 @@ void CoreRuntime::RegisterShutdownHandlers() {
     if (source != 0) return;  // only the driver ends the job
     Log().info("driver asked to shut down");
     executor_->Close();
+    actor_executor_->Close();
     transport_->MarkAllDeparting();
     (void)transport_->Send(0, kShutdownReady, {});
   });
@@ -296,6 +304,8 @@ void CoreRuntime::RegisterShutdownHandlers() {
 void CoreRuntime::OnPeerFailure(Rank rank, const std::string& why) {
   tasks_->OnPeerFailure(rank, why);
   objects_->OnPeerFailure(rank, why);
+  actor_executor_->OnPeerFailure(rank, why);
+  actors_->OnPeerFailure(rank, why);
   {
     std::lock_guard lock(state_mu_);
     dead_.push_back(rank);
@@ -346,6 +356,7 @@ void CoreRuntime::ShutdownJob() {
   int64_t timeout = config_.shutdown_timeout_ms;
   ShutdownWatchdog watchdog(2 * timeout, 1, "prism::Shutdown");
   executor_->Close();
+  actor_executor_->Close();
   for (Rank r = 1; r < size_; ++r) {
     if (transport_->IsAlive(r)) (void)transport_->Send(r, kShutdownPrepare, {});
   }
@@ -401,6 +412,7 @@ void CoreRuntime::TearDown() {
         p.allocated_bytes, p.cached_bytes, tasks_ ? tasks_->in_flight() : 0);
   }
   if (workers_) workers_->Stop();
+  if (actor_executor_) actor_executor_->Clear();  // actors' destructors, after their last calls
   if (pool_) pool_->DropRegistrations();
   if (transport_) transport_->Stop();
 }
@@ -413,6 +425,8 @@ void CoreRuntime::WriteStatus(const std::string& status) const {
 CoreRuntime::~CoreRuntime() {
   TearDown();
   // Components go in reverse order of construction (members below the transport first).
+  actors_.reset();
+  actor_executor_.reset();
   tasks_.reset();
   executor_.reset();
   workers_.reset();

@@ -3,8 +3,9 @@
 //
 // Init on every rank: configuration, bootstrap (MPI), job identity from rank 0, logging into the
 // session directory, capacities exchanged, transport connected, then the object store, object
-// manager, task manager, executor and worker pool. Rank 0 returns to main as the driver; every
-// other rank serves (Serve) until the driver's shutdown or death, then exits the process.
+// manager, task manager, executor, worker pool and the actor manager and executor. Rank 0 returns
+// to main as the driver; every other rank serves (Serve) until the driver's shutdown or death, then
+// exits the process.
 //
 // Shutdown is two-phase so that no rank mistakes another's orderly exit for a death: the driver
 // sends Prepare (stop taking work, expect peers to leave), waits for every live rank's Ready,
@@ -17,6 +18,8 @@
 #include <mutex>
 #include <vector>
 
+#include "actor_executor.h"
+#include "actor_manager.h"
 #include "cluster_view.h"
 #include "object_manager.h"
 #include "prism/common/config.h"
@@ -51,6 +54,7 @@ class CoreRuntime {
   const SystemConfig& config() const { return config_; }
   ObjectManager& objects() { return *objects_; }
   TaskManager& tasks() { return *tasks_; }
+  ActorManager& actors() { return *actors_; }
   transport::Transport& transport() { return *transport_; }
   const std::shared_ptr<objstore::BufferPool>& pool() const { return pool_; }
 
@@ -85,6 +89,8 @@ class CoreRuntime {
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<TaskExecutor> executor_;
   std::unique_ptr<TaskManager> tasks_;
+  std::unique_ptr<ActorExecutor> actor_executor_;
+  std::unique_ptr<ActorManager> actors_;
   bool torn_down_ = false;
 
   // Shutdown and failures.

@@ -1,6 +1,11 @@
 #include "error_object.h"
 
+#include <cxxabi.h>
 #include <fmt/format.h>
+
+#include <cstdlib>
+#include <exception>
+#include <typeinfo>
 
 #include "prism/common/wire.h"
 #include "prism/runtime/errors.h"
@@ -33,6 +38,35 @@ std::shared_ptr<objstore::ObjectBuffer> MakeErrorObject(
   return objstore::ObjectBuffer::CopyOf(pool, meta, bytes);
 }
 
+std::string Demangle(const char* mangled) {
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string out = status == 0 && demangled != nullptr ? demangled : mangled;
+  std::free(demangled);
+  return out;
+}
+
+std::shared_ptr<objstore::ObjectBuffer> CurrentExceptionError(
+    const std::shared_ptr<objstore::BufferPool>& pool, const std::string& function, Rank rank) {
+  try {
+    std::rethrow_exception(std::current_exception());
+  } catch (const std::exception& e) {
+    return MakeErrorObject(pool, ErrorKind::kTask, function, rank, e.what(),
+                           Demangle(typeid(e).name()));
+  } catch (...) {
+    return MakeErrorObject(pool, ErrorKind::kTask, function, rank,
+                           "a non-standard exception was thrown", "unknown");
+  }
+}
+
+std::string ErrorMessageOf(const objstore::ObjectBuffer& error) {
+  try {
+    internal::ThrowStoredError(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
 }  // namespace runtime
 
 namespace internal {
@@ -56,6 +90,8 @@ void ThrowStoredError(const ObjectBuffer& buffer) {
       throw OwnerDiedError(message);
     case runtime::ErrorKind::kUnschedulable:
       throw TaskUnschedulableError(message);
+    case runtime::ErrorKind::kActorDied:
+      throw ActorDiedError(message);
     case runtime::ErrorKind::kSystem:
       break;
   }

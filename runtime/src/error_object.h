@@ -18,10 +18,22 @@ enum class ErrorKind : uint8_t {
   kOwnerDied = 4,      // owner gone -> prism::OwnerDiedError
   kUnschedulable = 5,  // no rank can run it -> prism::TaskUnschedulableError
   kSystem = 6,         // anything else -> prism::PrismError
+  kActorDied = 7,      // the actor died -> prism::ActorDiedError
 };
 
 std::shared_ptr<objstore::ObjectBuffer> MakeErrorObject(
     const std::shared_ptr<objstore::BufferPool>& pool, ErrorKind kind, const std::string& function,
     Rank rank, const std::string& message, const std::string& exception_type = "");
+
+/// The exception being handled (call it inside a catch block) as a kTask error object: what()
+/// and the demangled type of a std::exception, a generic message for anything else.
+std::shared_ptr<objstore::ObjectBuffer> CurrentExceptionError(
+    const std::shared_ptr<objstore::BufferPool>& pool, const std::string& function, Rank rank);
+
+/// A C++ type name (typeid(T).name()) as people write it.
+std::string Demangle(const char* mangled);
+
+/// The message recorded in an error object (what its exception's what() says).
+std::string ErrorMessageOf(const objstore::ObjectBuffer& error);
 
 }  // namespace prism::runtime

@@ -29,7 +29,80 @@ Error Malformed(const char* what) {
   return MakeError(ErrorCode::kMalformed, std::string("malformed ") + what);
 }
 
+void WriteActor(WireWriter& w, const ActorId& id) {
+  w.I32(id.owner);
+  w.U64(id.seq);
+}
+
+ActorId ReadActor(WireReader& r) {
+  ActorId id;
+  id.owner = r.I32();
+  id.seq = r.U64();
+  if (id.owner < 0) r.Fail();
+  return id;
+}
+
+void WriteCreation(WireWriter& w, const ActorCreationSpec& c) {
+  w.String(c.class_tag);
+  w.I32(c.max_concurrency);
+  w.I32(c.max_restarts);
+  w.Bool(c.detached);
+  w.U32(static_cast<uint32_t>(c.groups.size()));
+  for (const auto& g : c.groups) {
+    w.String(g.name);
+    w.I32(g.max_concurrency);
+    w.U32(static_cast<uint32_t>(g.methods.size()));
+    for (const auto& m : g.methods) w.String(m);
+  }
+  w.String(c.name);
+  w.String(c.scope);
+  WriteResources(w, c.held);
+}
+
+ActorCreationSpec ReadCreation(WireReader& r) {
+  ActorCreationSpec c;
+  c.class_tag = r.String();
+  c.max_concurrency = r.I32();
+  c.max_restarts = r.I32();
+  c.detached = r.U8() != 0;
+  uint32_t groups = r.Count(4 + 4 + 4);
+  for (uint32_t i = 0; i < groups && r.ok(); ++i) {
+    internal::ConcurrencyGroupSpec g;
+    g.name = r.String();
+    g.max_concurrency = r.I32();
+    uint32_t methods = r.Count(4);
+    for (uint32_t k = 0; k < methods && r.ok(); ++k) g.methods.push_back(r.String());
+    if (g.max_concurrency < 1) r.Fail();
+    c.groups.push_back(std::move(g));
+  }
+  c.name = r.String();
+  c.scope = r.String();
+  c.held = ReadResources(r);
+  if (c.max_concurrency < 1 || c.max_restarts < -1) r.Fail();
+  return c;
+}
+
 }  // namespace
+
+void WriteResources(WireWriter& w, const ResourceSet& set) {
+  w.U32(static_cast<uint32_t>(set.entries().size()));
+  for (const auto& [name, units] : set.entries()) {
+    w.String(name);
+    w.I64(units);
+  }
+}
+
+ResourceSet ReadResources(WireReader& r) {
+  ResourceSet set;
+  uint32_t n = r.Count(kMinResourceBytes);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    std::string name = r.String();
+    int64_t units = r.I64();
+    if (units < 0) r.Fail();
+    set.SetUnits(name, units);
+  }
+  return set;
+}
 
 std::vector<std::byte> EncodeTaskSpec(const TaskSpec& spec) {
   std::vector<std::byte> out;
@@ -40,11 +113,7 @@ std::vector<std::byte> EncodeTaskSpec(const TaskSpec& spec) {
   w.Task(spec.id);
   w.String(spec.function);
   w.String(spec.name);
-  w.U32(static_cast<uint32_t>(spec.resources.entries().size()));
-  for (const auto& [name, units] : spec.resources.entries()) {
-    w.String(name);
-    w.I64(units);
-  }
+  WriteResources(w, spec.resources);
   w.U32(static_cast<uint32_t>(spec.args.size()));
   for (const auto& a : spec.args) {
     if (a.value) {
@@ -56,6 +125,14 @@ std::vector<std::byte> EncodeTaskSpec(const TaskSpec& spec) {
       w.I32(a.location);
     }
   }
+  w.U8(static_cast<uint8_t>(spec.kind));
+  if (spec.kind != TaskKind::kNormal) WriteActor(w, spec.actor);
+  if (spec.kind == TaskKind::kActorCall) {
+    w.U64(spec.caller_seq);
+    w.String(spec.group);
+  } else if (spec.kind == TaskKind::kActorCreation) {
+    WriteCreation(w, spec.creation);
+  }
   return out;
 }
 
@@ -66,13 +143,7 @@ Result<TaskSpec> DecodeTaskSpec(std::span<const std::byte> bytes,
   spec.id = r.Task();
   spec.function = r.String();
   spec.name = r.String();
-  uint32_t resources = r.Count(kMinResourceBytes);
-  for (uint32_t i = 0; i < resources && r.ok(); ++i) {
-    std::string name = r.String();
-    int64_t units = r.I64();
-    if (units < 0) r.Fail();
-    spec.resources.SetUnits(name, units);
-  }
+  spec.resources = ReadResources(r);
   uint32_t args = r.Count(kMinArgBytes);
   spec.args.reserve(args);
   for (uint32_t i = 0; i < args && r.ok(); ++i) {
@@ -88,6 +159,17 @@ Result<TaskSpec> DecodeTaskSpec(std::span<const std::byte> bytes,
       r.Fail();
     }
     spec.args.push_back(std::move(a));
+  }
+  uint8_t kind = r.U8();
+  if (kind > static_cast<uint8_t>(TaskKind::kActorCall)) r.Fail();
+  spec.kind = static_cast<TaskKind>(kind);
+  if (spec.kind != TaskKind::kNormal) spec.actor = ReadActor(r);
+  if (spec.kind == TaskKind::kActorCall) {
+    spec.caller_seq = r.U64();
+    spec.group = r.String();
+    if (spec.caller_seq == 0) r.Fail();
+  } else if (spec.kind == TaskKind::kActorCreation) {
+    spec.creation = ReadCreation(r);
   }
   if (!r.AtEnd() || spec.id.IsNil() || spec.function.empty()) return Malformed("task spec");
   return spec;
@@ -160,6 +242,85 @@ Result<ObjectStatus> DecodeObjectStatus(std::span<const std::byte> bytes,
   }
   if (!r.AtEnd() || status.id.IsNil()) return Malformed("object status");
   return status;
+}
+
+std::vector<std::byte> EncodeKillRequest(const KillRequest& request) {
+  std::vector<std::byte> out;
+  WireWriter w(out);
+  WriteActor(w, request.actor);
+  w.Bool(request.no_restart);
+  w.Bool(request.after_calls);
+  w.I32(request.caller);
+  w.U64(request.last_seq);
+  w.String(request.reason);
+  return out;
+}
+
+Result<KillRequest> DecodeKillRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  KillRequest k;
+  k.actor = ReadActor(r);
+  k.no_restart = r.U8() != 0;
+  k.after_calls = r.U8() != 0;
+  k.caller = r.I32();
+  k.last_seq = r.U64();
+  k.reason = r.String();
+  if (!r.AtEnd()) return Malformed("kill request");
+  return k;
+}
+
+std::vector<std::byte> EncodeNameRequest(const NameRequest& request) {
+  std::vector<std::byte> out;
+  WireWriter w(out);
+  w.U64(request.request_id);
+  w.U8(request.op);
+  w.String(request.scope);
+  w.String(request.name);
+  WriteActor(w, request.actor.IsNil() ? ActorId{0, 0} : request.actor);
+  w.I32(request.rank);
+  w.String(request.class_tag);
+  return out;
+}
+
+Result<NameRequest> DecodeNameRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  NameRequest q;
+  q.request_id = r.U64();
+  uint8_t op = r.U8();
+  if (op > NameRequest::kRelease) r.Fail();
+  q.op = static_cast<NameRequest::Op>(op);
+  q.scope = r.String();
+  q.name = r.String();
+  q.actor = ReadActor(r);
+  q.rank = r.I32();
+  q.class_tag = r.String();
+  if (!r.AtEnd() || q.name.empty() || q.scope.empty()) return Malformed("actor name request");
+  return q;
+}
+
+std::vector<std::byte> EncodeNameReply(const NameReply& reply) {
+  std::vector<std::byte> out;
+  WireWriter w(out);
+  w.U64(reply.request_id);
+  w.U8(reply.status);
+  WriteActor(w, reply.actor.IsNil() ? ActorId{0, 0} : reply.actor);
+  w.I32(reply.rank);
+  w.String(reply.class_tag);
+  return out;
+}
+
+Result<NameReply> DecodeNameReply(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  NameReply a;
+  a.request_id = r.U64();
+  uint8_t status = r.U8();
+  if (status > NameReply::kTaken) r.Fail();
+  a.status = static_cast<NameReply::Status>(status);
+  a.actor = ReadActor(r);
+  a.rank = r.I32();
+  a.class_tag = r.String();
+  if (!r.AtEnd()) return Malformed("actor name reply");
+  return a;
 }
 
 std::vector<std::byte> EncodeObjectIds(std::span<const ObjectId> ids) {

@@ -10,7 +10,9 @@
 
 #include "prism/common/ids.h"
 #include "prism/common/result.h"
+#include "prism/common/wire.h"
 #include "prism/objstore/object_buffer.h"
+#include "prism/runtime/internal/core.h"
 #include "prism/transport/message.h"
 #include "resources.h"
 
@@ -23,10 +25,32 @@ enum RuntimeMessage : transport::MessageType {
   kTaskDone,                                    ///< executor -> owner: TaskResult
   kObjectStatusRequest,                         ///< borrower -> owner: ObjectId
   kObjectStatusReply,                           ///< owner -> borrower: ObjectStatus
-  kFreeObjects,      ///< owner -> holder: ObjectIds whose primary copy can go
-  kShutdownPrepare,  ///< driver -> all: stop taking work
-  kShutdownReady,    ///< all -> driver: drained
-  kShutdownCommit,   ///< driver -> all: leave now
+  kFreeObjects,       ///< owner -> holder: ObjectIds whose primary copy can go
+  kShutdownPrepare,   ///< driver -> all: stop taking work
+  kShutdownReady,     ///< all -> driver: drained
+  kShutdownCommit,    ///< driver -> all: leave now
+  kKillActor,         ///< any -> actor's rank: KillRequest
+  kActorNameRequest,  ///< any -> rank 0: NameRequest
+  kActorNameReply,    ///< rank 0 -> requester: NameReply
+};
+
+/// What a task spec asks an executor to do.
+enum class TaskKind : uint8_t {
+  kNormal = 0,         ///< run a function on a pool worker
+  kActorCreation = 1,  ///< run a factory: the actor lives on the executing rank
+  kActorCall = 2,      ///< run a method of an actor living on the executing rank
+};
+
+/// What an actor's rank needs beyond the factory and its arguments.
+struct ActorCreationSpec {
+  std::string class_tag;
+  int32_t max_concurrency = 1;
+  int32_t max_restarts = 0;
+  bool detached = false;
+  std::vector<internal::ConcurrencyGroupSpec> groups;
+  std::string name;   // empty: anonymous
+  std::string scope;  // the name's scope (NameScope), to release it when the actor dies
+  ResourceSet held;   // resources held for the actor's whole life
 };
 
 /// One argument as it travels: an inline value, or an object to fetch from `location`.
@@ -43,6 +67,44 @@ struct TaskSpec {
   std::string name;
   ResourceSet resources;
   std::vector<ArgSpec> args;
+  TaskKind kind = TaskKind::kNormal;
+  ActorId actor;               // kActorCreation, kActorCall
+  uint64_t caller_seq = 0;     // kActorCall: 1, 2, ... per (caller rank, actor)
+  std::string group;           // kActorCall: concurrency group chosen by the call, or empty
+  ActorCreationSpec creation;  // kActorCreation
+};
+
+/// Ends an actor: at once (Kill), or once every call a caller submitted has run (its owner
+/// dropped the last handle).
+struct KillRequest {
+  ActorId actor;
+  bool no_restart = true;
+  bool after_calls = false;  // wait for calls 1..last_seq of `caller`
+  Rank caller = kNoRank;
+  uint64_t last_seq = 0;
+  std::string reason;
+};
+
+/// A request to the actor name directory on rank 0.
+struct NameRequest {
+  enum Op : uint8_t { kRegister = 0, kLookup = 1, kRelease = 2 };
+  uint64_t request_id = 0;  // echoed in the reply; 0 for kRelease (no reply)
+  Op op = kLookup;
+  std::string scope;
+  std::string name;
+  ActorId actor;          // kRegister, kRelease
+  Rank rank = kNoRank;    // kRegister: the actor's rank
+  std::string class_tag;  // kRegister
+};
+
+/// The directory's answer: the actor now holding the name, if any.
+struct NameReply {
+  enum Status : uint8_t { kRegistered = 0, kFound = 1, kAbsent = 2, kTaken = 3 };
+  uint64_t request_id = 0;
+  Status status = kAbsent;
+  ActorId actor;
+  Rank rank = kNoRank;
+  std::string class_tag;
 };
 
 /// How a task ended, as its owner learns it.
@@ -63,6 +125,10 @@ struct ObjectStatus {
   uint64_t size = 0;
 };
 
+void WriteResources(WireWriter& w, const ResourceSet& set);
+/// Reads what WriteResources wrote; fails `r` on a negative amount.
+ResourceSet ReadResources(WireReader& r);
+
 std::vector<std::byte> EncodeTaskSpec(const TaskSpec& spec);
 /// Decodes into buffers from `pool` (inline values are copied out of the message).
 Result<TaskSpec> DecodeTaskSpec(std::span<const std::byte> bytes,
@@ -75,6 +141,13 @@ Result<TaskResult> DecodeTaskResult(std::span<const std::byte> bytes,
 std::vector<std::byte> EncodeObjectStatus(const ObjectStatus& status);
 Result<ObjectStatus> DecodeObjectStatus(std::span<const std::byte> bytes,
                                         const std::shared_ptr<objstore::BufferPool>& pool);
+
+std::vector<std::byte> EncodeKillRequest(const KillRequest& request);
+Result<KillRequest> DecodeKillRequest(std::span<const std::byte> bytes);
+std::vector<std::byte> EncodeNameRequest(const NameRequest& request);
+Result<NameRequest> DecodeNameRequest(std::span<const std::byte> bytes);
+std::vector<std::byte> EncodeNameReply(const NameReply& reply);
+Result<NameReply> DecodeNameReply(std::span<const std::byte> bytes);
 
 std::vector<std::byte> EncodeObjectIds(std::span<const ObjectId> ids);
 Result<std::vector<ObjectId>> DecodeObjectIds(std::span<const std::byte> bytes);

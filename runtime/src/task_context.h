@@ -1,5 +1,6 @@
 #pragma once
-// The task the current thread is running (for GetRuntimeContext and nested submissions).
+// The task and actor the current thread is running (for GetRuntimeContext, ExitActor and nested
+// submissions).
 
 #include "prism/common/ids.h"
 
@@ -19,5 +20,30 @@ class TaskScope {
  private:
   TaskId previous_;
 };
+
+/// The actor whose method (or factory) the current thread runs.
+struct ActorContext {
+  ActorId id;
+  bool restarted = false;
+};
+
+/// Nil id outside actors.
+const ActorContext& CurrentActor();
+
+/// Sets the current thread's actor for its lifetime.
+class ActorScope {
+ public:
+  explicit ActorScope(ActorContext actor);
+  ~ActorScope();
+  ActorScope(const ActorScope&) = delete;
+  ActorScope& operator=(const ActorScope&) = delete;
+
+ private:
+  ActorContext previous_;
+};
+
+/// Thrown by prism::ExitActor inside a method; caught by the actor's executor. Not a
+/// std::exception, so that user code catching std::exception does not swallow it.
+struct ActorExitRequest {};
 
 }  // namespace prism::runtime

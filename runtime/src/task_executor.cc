@@ -1,8 +1,8 @@
 #include "task_executor.h"
 
-#include <cxxabi.h>
 #include <fmt/format.h>
 
+#include "actor_executor.h"
 #include "error_object.h"
 #include "prism/common/logging.h"
 #include "prism/runtime/remote.h"
@@ -19,20 +19,17 @@ spdlog::logger& Log() {
 }
 
 thread_local TaskId g_current_task;
-
-std::string Demangle(const char* name) {
-  int status = 0;
-  char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  std::string out = status == 0 && demangled != nullptr ? demangled : name;
-  std::free(demangled);
-  return out;
-}
+thread_local ActorContext g_current_actor;
 
 }  // namespace
 
 TaskId CurrentTaskId() { return g_current_task; }
 TaskScope::TaskScope(TaskId id) : previous_(g_current_task) { g_current_task = id; }
 TaskScope::~TaskScope() { g_current_task = previous_; }
+
+const ActorContext& CurrentActor() { return g_current_actor; }
+ActorScope::ActorScope(ActorContext actor) : previous_(g_current_actor) { g_current_actor = actor; }
+ActorScope::~ActorScope() { g_current_actor = previous_; }
 
 struct TaskExecutor::Running {
   TaskSpec spec;
@@ -114,11 +111,16 @@ void TaskExecutor::Accept(TaskSpec spec) {
 }
 
 void TaskExecutor::ArgumentsReady(const std::shared_ptr<Running>& task) {
+  if (task->spec.kind != TaskKind::kNormal) {
+    // Actors take failed arguments in call order themselves.
+    actors_->Deliver(std::move(task->spec), std::move(task->args));
+    return;
+  }
   // An argument that is an error object fails the task without running it (Ray propagates
   // upstream failures the same way).
   for (const BufferPtr& arg : task->args) {
     if (internal::FormatOf(*arg) == internal::ObjectFormat::kError) {
-      Finish(task->spec, arg);
+      Reply(task->spec.id, task->spec.function, arg);
       return;
     }
   }
@@ -131,7 +133,7 @@ void TaskExecutor::Execute(const std::shared_ptr<Running>& task) {
   Rank self = transport_.rank();
   BufferPtr result;
   const internal::RemoteFunction* fn = internal::FunctionRegistry::Instance().Find(spec.function);
-  if (fn == nullptr) {
+  if (fn == nullptr || fn->kind != internal::RemoteKind::kFunction) {
     result = MakeErrorObject(
         pool_, ErrorKind::kTask, spec.function, self,
         fmt::format("function '{}' is not registered on rank {} (PRISM_REMOTE missing, or a "
@@ -142,24 +144,20 @@ void TaskExecutor::Execute(const std::shared_ptr<Running>& task) {
     TaskScope scope(spec.id);
     try {
       result = fn->invoke(task->args);
-    } catch (const std::exception& e) {
-      result = MakeErrorObject(pool_, ErrorKind::kTask, spec.function, self, e.what(),
-                               Demangle(typeid(e).name()));
     } catch (...) {
-      result = MakeErrorObject(pool_, ErrorKind::kTask, spec.function, self,
-                               "a non-standard exception was thrown", "unknown");
+      result = CurrentExceptionError(pool_, spec.function, self);
     }
   }
   task->args.clear();  // let argument copies go before the reply
-  Finish(spec, std::move(result));
+  Reply(spec.id, spec.function, std::move(result));
 }
 
-void TaskExecutor::Finish(const TaskSpec& spec, BufferPtr result) {
-  Rank owner = spec.id.owner;
+void TaskExecutor::Reply(const TaskId& id, const std::string& function, BufferPtr result) {
+  Rank owner = id.owner;
   TaskResult out;
-  out.id = spec.id;
+  out.id = id;
   out.executor_load = workers_.load();
-  ObjectId return_id = ObjectId::ForReturn(spec.id, 1);
+  ObjectId return_id = ObjectId::ForReturn(id, 1);
   if (owner != transport_.rank() &&
       static_cast<int64_t>(result->size()) > options_.max_inline_bytes) {
     // Large: the primary copy stays here; readers pull it.
@@ -174,8 +172,7 @@ void TaskExecutor::Finish(const TaskSpec& spec, BufferPtr result) {
   }
   Status s = transport_.Send(owner, kTaskDone, EncodeTaskResult(out));
   if (!s) {
-    Log().info("result of {} ({}) not delivered: {}", spec.id.ToString(), spec.function,
-               s.ToString());
+    Log().info("result of {} ({}) not delivered: {}", id.ToString(), function, s.ToString());
     if (!out.value) store_.Remove(return_id);  // nobody can ask for it
   }
 }

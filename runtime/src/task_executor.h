@@ -5,7 +5,8 @@
 // holds them); then it waits in the WorkerPool for its CPUs, runs on a worker thread, and its
 // result goes back to the owner: inline when small, else kept here as the primary copy with only
 // its size reported. An exception thrown by the function becomes an error object (TaskError at
-// the caller); an argument that is an error object fails the task without running it.
+// the caller); an argument that is an error object fails the task without running it. Actor
+// creations and calls take the same path up to their arguments, then go to the ActorExecutor.
 //
 // Thread contract: thread-safe; OnSubmit runs in progress context.
 
@@ -19,6 +20,8 @@
 #include "worker_pool.h"
 
 namespace prism::runtime {
+
+class ActorExecutor;
 
 class TaskExecutor {
  public:
@@ -35,9 +38,13 @@ class TaskExecutor {
 
   void RegisterHandlers();
   void SetLocalResultSink(LocalResultSink sink) { local_sink_ = std::move(sink); }
+  void SetActorExecutor(ActorExecutor* actors) { actors_ = actors; }
 
   /// Accepts a task (from this rank's owner side, or decoded from a message).
   void Accept(TaskSpec spec);
+
+  /// Sends the result (value or error object) of task `id`, running `function`, to its owner.
+  void Reply(const TaskId& id, const std::string& function, BufferPtr result);
 
   /// Stops accepting tasks (shutdown): later ones are dropped.
   void Close() { closed_.store(true); }
@@ -47,7 +54,6 @@ class TaskExecutor {
   void OnSubmit(Rank source, std::span<const std::byte> payload);
   void ArgumentsReady(const std::shared_ptr<Running>& task);
   void Execute(const std::shared_ptr<Running>& task);
-  void Finish(const TaskSpec& spec, BufferPtr result);
 
   transport::Transport& transport_;
   objstore::ObjectStore& store_;
@@ -56,6 +62,7 @@ class TaskExecutor {
   WorkerPool& workers_;
   Options options_;
   LocalResultSink local_sink_;
+  ActorExecutor* actors_ = nullptr;
   std::atomic<bool> closed_{false};
 };
 

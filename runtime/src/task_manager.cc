@@ -45,7 +45,7 @@ ObjectId TaskManager::Submit(const std::string& function, std::vector<internal::
                              const internal::TaskOptions& options) {
   auto task = std::make_shared<Pending>();
   TaskSpec& spec = task->spec;
-  spec.id = TaskId{self_, next_task_.fetch_add(1, std::memory_order_relaxed)};
+  spec.id = NewTaskId();
   spec.function = function;
   spec.name = options.name;
   // A task needs 1 CPU unless told otherwise (the seed's default).
@@ -55,6 +55,19 @@ ObjectId TaskManager::Submit(const std::string& function, std::vector<internal::
       throw PrismError(fmt::format("prism::Task({}).SetResource: {}", function, s.error().message));
     }
   }
+  return Enqueue(std::move(task), std::move(args));
+}
+
+ObjectId TaskManager::SubmitTo(Rank target, TaskSpec spec, std::vector<internal::TaskArg> args) {
+  auto task = std::make_shared<Pending>();
+  task->spec = std::move(spec);
+  if (task->spec.id.IsNil()) task->spec.id = NewTaskId();
+  task->fixed_target = target;
+  return Enqueue(std::move(task), std::move(args));
+}
+
+ObjectId TaskManager::Enqueue(std::shared_ptr<Pending> task, std::vector<internal::TaskArg> args) {
+  TaskSpec& spec = task->spec;
   ObjectId return_id = ObjectId::ForReturn(spec.id, 1);
   objects_.AddPendingReturn(return_id);
 
@@ -104,8 +117,12 @@ void TaskManager::Dispatch(const std::shared_ptr<Pending>& task) {
                 id.ToString());
     const ObjectManager::ReadyInfo& info = *found;
     if (info.local && internal::FormatOf(*info.local) == internal::ObjectFormat::kError) {
-      Fail(task, info.local);  // an upstream failure fails this task too
-      return;
+      if (task->fixed_target == kNoRank) {
+        Fail(task, info.local);  // an upstream failure fails this task too
+        return;
+      }
+      slot.value = info.local;  // the actor fails the call in its turn
+      continue;
     }
     if (info.local && static_cast<int64_t>(info.local->size()) <= options_.max_inline_bytes) {
       slot.value = info.local;
@@ -115,28 +132,21 @@ void TaskManager::Dispatch(const std::shared_ptr<Pending>& task) {
     }
   }
 
+  if (task->fixed_target != kNoRank) {
+    Rank target = task->fixed_target;
+    if (!SendTo(task, target)) {
+      Fail(task, MakeErrorObject(pool_, ErrorKind::kActorDied, spec.function, target,
+                                 fmt::format("{} ({}) cannot run: {} lived on rank {}, which died",
+                                             spec.id.ToString(), spec.function,
+                                             spec.actor.ToString(), target)));
+    }
+    return;
+  }
   std::string missing;
-  Rank target = view_.Pick(spec.resources, &missing);
-  while (target != kNoRank) {
-    task->target = target;
-    {
-      std::lock_guard lock(mu_);
-      in_flight_[spec.id] = task;
-    }
-    view_.OnSubmitted(target);
-    if (target == self_) {
-      executor_.Accept(spec);
-      return;
-    }
-    Status s = transport_.Send(target, kSubmitTask, EncodeTaskSpec(spec));
-    if (s) return;
-    // The rank is gone and the task never reached it: try another one.
-    {
-      std::lock_guard lock(mu_);
-      in_flight_.erase(spec.id);
-    }
-    view_.MarkDead(target);
-    target = view_.Pick(spec.resources, &missing);
+  for (Rank target = view_.Pick(spec.resources, &missing); target != kNoRank;
+       target = view_.Pick(spec.resources, &missing)) {
+    if (SendTo(task, target)) return;
+    view_.MarkDead(target);  // the rank is gone and the task never reached it: try another one
   }
   std::string message =
       missing.empty() ? fmt::format("no live rank can run {} ({}): it needs {}", spec.id.ToString(),
@@ -147,6 +157,25 @@ void TaskManager::Dispatch(const std::shared_ptr<Pending>& task) {
                             "does not grow, so the task cannot run",
                             missing, spec.id.ToString(), spec.function, spec.resources.ToString());
   Fail(task, MakeErrorObject(pool_, ErrorKind::kUnschedulable, spec.function, self_, message));
+}
+
+bool TaskManager::SendTo(const std::shared_ptr<Pending>& task, Rank target) {
+  const TaskSpec& spec = task->spec;
+  if (!transport_.IsAlive(target)) return false;
+  task->target = target;
+  {
+    std::lock_guard lock(mu_);
+    in_flight_[spec.id] = task;
+  }
+  view_.OnSubmitted(target);
+  if (target == self_) {
+    executor_.Accept(spec);
+    return true;
+  }
+  if (transport_.Send(target, kSubmitTask, EncodeTaskSpec(spec))) return true;
+  std::lock_guard lock(mu_);
+  in_flight_.erase(spec.id);
+  return false;
 }
 
 void TaskManager::Fail(const std::shared_ptr<Pending>& task, BufferPtr error) {
@@ -199,10 +228,17 @@ void TaskManager::OnPeerFailure(Rank rank, const std::string& why) {
     }
   }
   for (const auto& task : lost) {
-    Fail(task,
-         MakeErrorObject(pool_, ErrorKind::kWorkerCrashed, task->spec.function, rank,
-                         fmt::format("{} ({}) was running on rank {}, which died: {}",
-                                     task->spec.id.ToString(), task->spec.function, rank, why)));
+    const TaskSpec& spec = task->spec;
+    if (spec.kind == TaskKind::kNormal) {
+      Fail(task, MakeErrorObject(pool_, ErrorKind::kWorkerCrashed, spec.function, rank,
+                                 fmt::format("{} ({}) was running on rank {}, which died: {}",
+                                             spec.id.ToString(), spec.function, rank, why)));
+    } else {
+      Fail(task, MakeErrorObject(pool_, ErrorKind::kActorDied, spec.function, rank,
+                                 fmt::format("{} ({}) was sent to {} on rank {}, which died: {}",
+                                             spec.id.ToString(), spec.function,
+                                             spec.actor.ToString(), rank, why)));
+    }
   }
   if (!lost.empty()) Log().error("{} tasks failed because rank {} died", lost.size(), rank);
 }

@@ -5,7 +5,9 @@
 // objects, pins reference arguments, and waits for them to be ready (owner-side dependency
 // resolution); then it inlines small ready values into the task spec, picks a rank from the
 // ClusterView and sends the spec straight to that rank's executor. Results come back to
-// OnTaskDone. If the executing rank dies first, the return becomes a WorkerCrashedError.
+// OnTaskDone. If the executing rank dies first, the return becomes a WorkerCrashedError. Actor
+// creations and calls take the same path to a fixed rank (the actor's); an upstream failure in
+// their arguments travels to the actor, which fails the call in its caller order.
 //
 // Thread contract: thread-safe. Submit runs on API threads; OnTaskDone and OnPeerFailure in
 // progress context.
@@ -40,6 +42,11 @@ class TaskManager {
   /// Submits a task; returns its return object's id (one local reference).
   ObjectId Submit(const std::string& function, std::vector<internal::TaskArg> args,
                   const internal::TaskOptions& options);
+  /// Submits a prepared spec (an actor creation or call) to run on `target`; spec.id is filled
+  /// in when nil. Returns the return object's id (one local reference).
+  ObjectId SubmitTo(Rank target, TaskSpec spec, std::vector<internal::TaskArg> args);
+  /// A fresh id for a task owned by this rank.
+  TaskId NewTaskId() { return TaskId{self_, next_task_.fetch_add(1, std::memory_order_relaxed)}; }
 
   void OnTaskDone(Rank executor, TaskResult result);
   void OnPeerFailure(Rank rank, const std::string& why);
@@ -55,9 +62,12 @@ class TaskManager {
     std::vector<ObjectId> pins;     // objects pinned for this task
     std::atomic<int64_t> unresolved{0};
     Rank target = kNoRank;
+    Rank fixed_target = kNoRank;  // actor creations and calls: the actor's rank
   };
 
+  ObjectId Enqueue(std::shared_ptr<Pending> task, std::vector<internal::TaskArg> args);
   void Dispatch(const std::shared_ptr<Pending>& task);
+  bool SendTo(const std::shared_ptr<Pending>& task, Rank target);
   void Fail(const std::shared_ptr<Pending>& task, BufferPtr error);
   void Complete(const std::shared_ptr<Pending>& task, const TaskResult& result, Rank executor);
 

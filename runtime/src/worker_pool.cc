@@ -19,6 +19,8 @@ thread_local CurrentWork g_current;
 constexpr int kMaxSpinners = 1;
 // An idle worker re-checks for work at least this often while asleep.
 constexpr int64_t kIdleSleepNs = 50'000'000;
+// CPU-free work that waited this long with every thread busy gets a new thread.
+constexpr int64_t kStarvationNs = 1'000'000;
 
 }  // namespace
 
@@ -32,6 +34,31 @@ void WorkerPool::Start() {
   // One thread per whole CPU (at least one when there is any CPU); more start on demand.
   int64_t n = (options_.cpu_units + 9999) / 10000;
   for (int64_t i = 0; i < n; ++i) AddThreadLocked();
+  monitor_ = std::jthread([this](std::stop_token stop) { MonitorLoop(stop); });
+}
+
+void WorkerPool::MonitorLoop(const std::stop_token& stop) {
+  pthread_setname_np(pthread_self(), "prism-pool-mon");
+  uint64_t seen = 0;
+  while (!stop.stop_requested()) {
+    bool pending = false;
+    {
+      std::lock_guard lock(mu_);
+      pending = !unmetered_.empty();
+      // CPU-free work (actor calls) that no thread took for a whole period: every thread is
+      // busy or blocked in user code (a threaded actor waiting on another call). Starting a
+      // thread at once for such work instead would also start one whenever the only worker is
+      // just finishing its previous call, and the extra threads cost wake-ups ever after.
+      if (pending && !stopping_ && idle_threads_ == 0 && unmetered_taken_ == seen) {
+        if (static_cast<int64_t>(threads_.size()) < options_.max_threads) AddThreadLocked();
+      }
+      seen = unmetered_taken_;
+      monitor_asleep_.store(!pending, std::memory_order_seq_cst);
+    }
+    if (pending) NotifyWork();
+    monitor_event_.Sleep([&] { return stop.stop_requested(); },
+                         pending ? kStarvationNs : kIdleSleepNs);
+  }
 }
 
 void WorkerPool::AddThreadLocked() {
@@ -52,6 +79,11 @@ void WorkerPool::Stop() {
   for (auto& t : threads) t.request_stop();
   work_event_.Notify();  // all of them
   for (auto& t : threads) t.join();
+  if (monitor_.joinable()) {
+    monitor_.request_stop();
+    monitor_event_.Notify();
+    monitor_.join();
+  }
 }
 
 int64_t WorkerPool::threads() const {
@@ -60,12 +92,16 @@ int64_t WorkerPool::threads() const {
 }
 
 void WorkerPool::UpdateDispatchableLocked() {
-  dispatchable_.store(!queue_.empty() && queue_.front().cpu_units <= available_units_,
-                      std::memory_order_seq_cst);
+  dispatchable_.store(
+      !unmetered_.empty() || (!queue_.empty() && queue_.front().cpu_units <= available_units_),
+      std::memory_order_seq_cst);
 }
 
 void WorkerPool::MaybeAddThreadLocked() {
-  if (stopping_ || !dispatchable_.load() || idle_threads_ > 0) return;
+  // Only for work that needs CPU (and has it: a blocked task lent its CPU); CPU-free work gets
+  // threads from the monitor when it starves.
+  bool metered = !queue_.empty() && queue_.front().cpu_units <= available_units_;
+  if (stopping_ || !metered || idle_threads_ > 0) return;
   if (static_cast<int64_t>(threads_.size()) >= options_.max_threads) {
     static std::atomic<bool> warned{false};
     if (!warned.exchange(true)) {
@@ -82,11 +118,14 @@ void WorkerPool::Enqueue(int64_t cpu_units, Work work) {
   load_.fetch_add(1, std::memory_order_relaxed);
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(Item{cpu_units, std::move(work)});
+    (cpu_units == 0 ? unmetered_ : queue_).push_back(Item{cpu_units, std::move(work)});
     UpdateDispatchableLocked();
     MaybeAddThreadLocked();
   }
   NotifyWork();
+  if (cpu_units == 0 && monitor_asleep_.exchange(false, std::memory_order_seq_cst)) {
+    monitor_event_.Notify();  // watch this work for starvation
+  }
 }
 
 void WorkerPool::NotifyWork() {
@@ -99,10 +138,17 @@ void WorkerPool::NotifyWork() {
 
 bool WorkerPool::TakeWork(Item* item) {
   std::lock_guard lock(mu_);
-  if (queue_.empty() || queue_.front().cpu_units > available_units_) return false;
-  *item = std::move(queue_.front());
-  queue_.pop_front();
-  available_units_ -= item->cpu_units;
+  if (!unmetered_.empty()) {
+    *item = std::move(unmetered_.front());
+    unmetered_.pop_front();
+    ++unmetered_taken_;
+  } else if (!queue_.empty() && queue_.front().cpu_units <= available_units_) {
+    *item = std::move(queue_.front());
+    queue_.pop_front();
+    available_units_ -= item->cpu_units;
+  } else {
+    return false;
+  }
   UpdateDispatchableLocked();
   return true;
 }
@@ -122,14 +168,16 @@ void WorkerPool::WorkerLoop(const std::stop_token& stop) {
       if (Dispatchable()) NotifyWork();
       g_current = CurrentWork{this, item.cpu_units};
       item.work();
+      int64_t returned = g_current.cpu_units;  // 0 when the work kept its CPU
       g_current = CurrentWork{};
+      item.work = nullptr;  // what the work captured goes before the next item
       load_.fetch_sub(1, std::memory_order_relaxed);
       // Between tasks the worker receives what has arrived itself: with short tasks the rank
       // then needs no progress thread on its cores.
       transport_.TryProgress();
       {
         std::lock_guard lock(mu_);
-        available_units_ += item.cpu_units;
+        available_units_ += returned;
         ++idle_threads_;
         UpdateDispatchableLocked();
       }
@@ -154,6 +202,21 @@ void WorkerPool::WorkerLoop(const std::stop_token& stop) {
   }
   std::lock_guard lock(mu_);
   --idle_threads_;
+}
+
+void WorkerPool::KeepCurrentUnits() {
+  if (g_current.pool == this) g_current.cpu_units = 0;
+}
+
+void WorkerPool::ReturnUnits(int64_t cpu_units) {
+  if (cpu_units == 0) return;
+  {
+    std::lock_guard lock(mu_);
+    available_units_ += cpu_units;
+    UpdateDispatchableLocked();
+    MaybeAddThreadLocked();
+  }
+  NotifyWork();
 }
 
 WorkerPool::BlockedScope::BlockedScope() {

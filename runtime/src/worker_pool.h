@@ -1,7 +1,10 @@
 #pragma once
 // WorkerPool: the threads of a scheduler rank that run tasks, with CPU accounting.
 //
-// Work is dispatched in FIFO order while its CPU demand fits what is free. A worker that blocks
+// Work is dispatched in FIFO order while its CPU demand fits what is free; work that needs no CPU
+// (actor method calls) has its own FIFO and never waits behind work that does. Such work gets an
+// extra thread only when it has waited a millisecond with every thread busy (a monitor thread
+// checks), so that calls blocked in user code cannot starve the others. A worker that blocks
 // in Get lends its CPU back (BlockedScope), so nested tasks cannot deadlock the pool; the pool
 // starts another thread when dispatchable work has no idle thread to run it (up to a limit).
 // Idle workers poll the transport for a short while (so that a task arriving on a busy rank
@@ -42,6 +45,12 @@ class WorkerPool {
   /// Queues `work` that needs `cpu_units` of CPU while it runs.
   void Enqueue(int64_t cpu_units, Work work);
 
+  /// Called by running work: the CPU it was given stays taken after it returns (an actor holds
+  /// its CPU for life) until ReturnUnits.
+  void KeepCurrentUnits();
+  /// Gives back CPU kept by KeepCurrentUnits.
+  void ReturnUnits(int64_t cpu_units);
+
   /// Queued plus running work items.
   int64_t load() const { return load_.load(std::memory_order_relaxed); }
   int64_t threads() const;
@@ -65,6 +74,7 @@ class WorkerPool {
     Work work;
   };
   void WorkerLoop(const std::stop_token& stop);
+  void MonitorLoop(const std::stop_token& stop);
   bool TakeWork(Item* item);
   void MaybeAddThreadLocked();
   void AddThreadLocked();
@@ -75,7 +85,8 @@ class WorkerPool {
   transport::Transport& transport_;
   Options options_;
   mutable std::mutex mu_;
-  std::deque<Item> queue_;
+  std::deque<Item> queue_;      // needs CPU
+  std::deque<Item> unmetered_;  // needs none
   int64_t available_units_;
   int64_t idle_threads_ = 0;
   bool stopping_ = false;
@@ -84,6 +95,11 @@ class WorkerPool {
   std::atomic<int64_t> load_{0};
   std::atomic<int> spinners_{0};
   Event work_event_;
+  // Starts threads for CPU-free work that no thread takes (blocked actor calls).
+  std::jthread monitor_;
+  Event monitor_event_;
+  std::atomic<bool> monitor_asleep_{false};
+  uint64_t unmetered_taken_ = 0;  // guarded by mu_
 };
 
 }  // namespace prism::runtime

@@ -3,7 +3,9 @@
 // Run by rank_failure_test.sh under `mpirun --enable-recovery` (so that the survivors keep
 // running). The driver checks that every Get that depends on the dead rank raises
 // prism::WorkerCrashedError within 10 s, that tasks elsewhere still succeed, and that Prism
-// keeps working for new tasks; it prints RANK-FAILURE-TEST-PASSED or -FAILED.
+// keeps working for new tasks; that actors on the dead rank fail their calls with
+// prism::ActorDiedError while the others keep serving; it prints RANK-FAILURE-TEST-PASSED or
+// -FAILED.
 
 #include <prism/prism.h>
 #include <signal.h>
@@ -32,9 +34,20 @@ std::vector<double> MakeLarge(int) {
   return std::vector<double>(128 * 1024, static_cast<double>(prism::GetRuntimeContext().GetRank()));
 }
 
+class Tally {
+ public:
+  int Add(int n) { return total_ += n; }
+  int Rank() const { return prism::GetRuntimeContext().GetRank(); }
+
+ private:
+  int total_ = 0;
+};
+
+Tally* CreateTally() { return new Tally(); }
+
 }  // namespace
 
-PRISM_REMOTE(SleepOrDie, Echo, MakeLarge);
+PRISM_REMOTE(SleepOrDie, Echo, MakeLarge, CreateTally, &Tally::Add, &Tally::Rank);
 
 int main(int argc, char** argv) {
   prism::Init(argc, argv);
@@ -50,6 +63,12 @@ int main(int argc, char** argv) {
   std::vector<prism::ObjectRef<std::vector<double>>> large;
   for (int i = 0; i < 8 * size; ++i) large.push_back(prism::Task(MakeLarge).Remote(i));
   prism::Wait(large, static_cast<int>(large.size()), 30'000);
+
+  // Actors on every rank, each called once.
+  std::vector<prism::ActorHandle<Tally>> tallies;
+  std::vector<int> tally_rank;
+  for (int i = 0; i < 4 * size; ++i) tallies.push_back(prism::Actor(CreateTally).Remote());
+  for (auto& t : tallies) tally_rank.push_back(*t.Task(&Tally::Rank).Remote().Get(30'000));
 
   auto start = Clock::now();
   std::vector<prism::ObjectRef<int>> refs;
@@ -97,6 +116,23 @@ int main(int argc, char** argv) {
   std::cout << "large objects: " << lost << " lost with rank " << victim << ", " << intact
             << " intact\n";
   if (lost == 0 || intact == 0) ok = false;
+
+  // Actors of the dead rank are dead; the others keep their state.
+  int dead_actors = 0;
+  for (size_t i = 0; i < tallies.size(); ++i) {
+    try {
+      int total = *tallies[i].Task(&Tally::Add).Remote(2).Get(10'000);
+      if (total != 2 || tally_rank[i] == victim) ok = false;
+    } catch (const prism::ActorDiedError& e) {
+      if (dead_actors++ == 0) std::cout << "first dead actor: " << e.what() << "\n";
+      if (tally_rank[i] != victim) ok = false;
+    } catch (const std::exception& e) {
+      std::cout << "unexpected error calling an actor: " << e.what() << "\n";
+      ok = false;
+    }
+  }
+  std::cout << "actors: " << dead_actors << " died with rank " << victim << "\n";
+  if (dead_actors == 0) ok = false;
 
   // The job goes on without the dead rank.
   std::vector<prism::ObjectRef<int>> after;

@@ -11,10 +11,13 @@
 ///     prism::Shutdown();
 ///   }
 
+#include "prism/runtime/actor.h"
+#include "prism/runtime/actor_pool.h"
 #include "prism/runtime/api.h"
 #include "prism/runtime/config.h"
 #include "prism/runtime/errors.h"
 #include "prism/runtime/object_ref.h"
+#include "prism/runtime/queue.h"
 #include "prism/runtime/remote.h"
 #include "prism/runtime/shared_span.h"
 #include "prism/runtime/task_caller.h"

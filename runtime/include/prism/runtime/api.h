@@ -125,6 +125,10 @@ class RuntimeContext {
   std::string GetHostname() const;
   /// This job's session directory (logs and other files of the job).
   std::string GetSessionDir() const;
+  /// The actor whose method the calling thread runs (24 hex digits); empty outside actors.
+  std::string GetActorId() const;
+  /// True inside an actor that was restarted (its factory ran more than once).
+  bool WasCurrentActorRestarted() const;
 };
 
 /// Throws PrismError when Prism is not initialised.

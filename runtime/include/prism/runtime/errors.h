@@ -71,6 +71,20 @@ class TaskUnschedulableError : public PrismError {
   using PrismError::PrismError;
 };
 
+/// The actor died before or while running the call (Ray's RayActorError / ActorDiedError). The
+/// message names the cause: Kill(), ExitActor(), a constructor that threw (with its message),
+/// the death of the actor's rank or owner.
+class ActorDiedError : public PrismError {
+ public:
+  using PrismError::PrismError;
+};
+
+/// No rank of the job can ever host the actor (Ray's ActorUnschedulableError).
+class ActorUnschedulableError : public PrismError {
+ public:
+  using PrismError::PrismError;
+};
+
 /// A value could not be serialized or deserialized (wrong type, corrupt bytes).
 class SerializationError : public PrismError {
  public:

@@ -6,7 +6,7 @@
 ///   at memory speed. A type opts in with `template <> struct prism::IsRawSerializable<T> :
 ///   std::true_type {};` (only for trivially copyable types without pointers).
 /// - msgpack: everything else, as Ray's C++ API does: user structs with MSGPACK_DEFINE(...),
-///   STL containers of serializable types, ObjectRef (a reference, not the value).
+///   STL containers of serializable types, ObjectRef (a reference, not the value), ActorHandle.
 ///
 ///   struct Point { double x, y; MSGPACK_DEFINE(x, y); };
 ///   auto ref = prism::Put(Point{1, 2});
@@ -42,6 +42,8 @@ struct IsRawSerializable : std::bool_constant<std::is_arithmetic_v<T> || std::is
 
 template <typename T>
 class ObjectRef;
+template <typename C>
+class ActorHandle;
 
 namespace internal {
 
@@ -136,6 +138,8 @@ template <typename E>
 struct IsMsgpackable<std::optional<E>> : IsMsgpackable<E> {};
 template <typename T>
 struct IsMsgpackable<ObjectRef<T>> : std::true_type {};
+template <typename C>
+struct IsMsgpackable<ActorHandle<C>> : std::true_type {};
 
 template <typename T>
 concept Serializable = RawScalar<T> || RawContiguous<T> || IsMsgpackable<T>::value;

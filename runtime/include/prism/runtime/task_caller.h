@@ -50,6 +50,20 @@ TaskArg MakeArg(A&& arg) {
   }
 }
 
+/// The task arguments for a call with parameter types `Params` (a tuple).
+template <typename Params, typename... Args>
+std::vector<TaskArg> MakeArgs(Args&&... args) {
+  static_assert(sizeof...(Args) == std::tuple_size_v<Params>,
+                "prism: Remote() got a different number of arguments than the function takes");
+  std::vector<TaskArg> out;
+  out.reserve(sizeof...(Args));
+  [&]<size_t... I>(std::index_sequence<I...>) {
+    (out.push_back(MakeArg<std::tuple_element_t<I, Params>>(std::forward<Args>(args))), ...);
+  }
+  (std::make_index_sequence<sizeof...(Args)>{});
+  return out;
+}
+
 }  // namespace internal
 
 /// A pending call of a registered function; Remote() submits it.
@@ -61,16 +75,7 @@ class TaskCaller {
   using Return = typename Traits::Return;
 
   /// Throws prism::PrismError when `f` was not registered with PRISM_REMOTE.
-  explicit TaskCaller(F f) {
-    const std::string* name =
-        internal::FunctionRegistry::Instance().NameOf(internal::FunctionKey(f));
-    if (name == nullptr) {
-      throw PrismError(
-          "prism::Task: this function is not registered; add PRISM_REMOTE(<function>) at namespace "
-          "scope of the file that defines it");
-    }
-    name_ = *name;
-  }
+  explicit TaskCaller(F f) : name_(internal::RegisteredName(f, "prism::Task")) {}
 
   /// Requires `amount` of resource `name` ("CPU", "GPU", or custom) while the task runs.
   TaskCaller& SetResource(const std::string& name, double amount) {
@@ -90,16 +95,7 @@ class TaskCaller {
   /// Submits the task; returns a reference to its result at once.
   template <typename... Args>
   ObjectRef<Return> Remote(Args&&... args) {
-    static_assert(sizeof...(Args) == Traits::kArity,
-                  "prism: Remote() got a different number of arguments than the function takes");
-    std::vector<internal::TaskArg> task_args;
-    task_args.reserve(Traits::kArity);
-    [&]<size_t... I>(std::index_sequence<I...>) {
-      (task_args.push_back(internal::MakeArg<std::tuple_element_t<I, typename Traits::Params>>(
-           std::forward<Args>(args))),
-       ...);
-    }
-    (std::make_index_sequence<Traits::kArity>{});
+    auto task_args = internal::MakeArgs<typename Traits::Params>(std::forward<Args>(args)...);
     return ObjectRef<Return>::Adopt(internal::SubmitTask(name_, std::move(task_args), options_));
   }
 
@@ -110,6 +106,6 @@ class TaskCaller {
 
 /// A call of the registered free function `f`.
 template <typename F>
-requires internal::RemoteFunctionPointer<F> TaskCaller<F> Task(F f) { return TaskCaller<F>(f); }
+requires internal::TaskFunctionPointer<F> TaskCaller<F> Task(F f) { return TaskCaller<F>(f); }
 
 }  // namespace prism

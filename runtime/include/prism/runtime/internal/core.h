@@ -1,12 +1,13 @@
 #pragma once
 /// The non-template entry points that Prism's header templates call. Not a user API: use
-/// prism::Task, prism::Put, prism::Get, prism::Wait and ObjectRef.
+/// prism::Task, prism::Actor, prism::Put, prism::Get, prism::Wait, ObjectRef and ActorHandle.
 ///
 /// Every function here throws prism::PrismError when the runtime is not initialised, except the
 /// reference-count hooks, which do nothing then (ObjectRefs may outlive the runtime).
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -54,6 +55,64 @@ struct TaskOptions {
 /// holding one local reference.
 ObjectId SubmitTask(const std::string& function, std::vector<TaskArg> args,
                     const TaskOptions& options);
+
+/// What an ActorHandle carries: the actor and the rank that hosts it.
+struct ActorRef {
+  ActorId id;
+  Rank rank = kNoRank;
+  bool IsNil() const { return id.IsNil(); }
+};
+
+/// A named thread pool of an actor and the methods (registered names) that run in it.
+struct ConcurrencyGroupSpec {
+  std::string name;
+  int32_t max_concurrency = 1;
+  std::vector<std::string> methods;
+};
+
+/// Options of an actor's creation (prism::Actor(...).Set...).
+struct ActorOptions {
+  std::vector<std::pair<std::string, double>> resources;  ///< In call order; later wins.
+  std::string name;                                       ///< Empty: anonymous.
+  std::string name_space;    ///< The name's namespace; empty: the job's.
+  bool global_name = false;  ///< SetGlobalName: visible from every namespace.
+  int32_t max_concurrency = 1;
+  int32_t max_restarts = 0;
+  bool detached = false;
+  bool get_if_exists = false;
+  std::vector<ConcurrencyGroupSpec> groups;
+};
+
+/// Per-call options of an actor method call.
+struct ActorCallOptions {
+  std::string name;               ///< For logs; the method's name by default.
+  std::string concurrency_group;  ///< Empty: the group the method was assigned to.
+};
+
+/// Creates an actor with the registered factory `factory` of class `class_tag`; returns its
+/// handle at once (the constructor runs asynchronously). Throws PrismError for a taken name,
+/// ActorUnschedulableError when no rank can host it.
+ActorRef CreateActor(const std::string& factory, const std::string& class_tag,
+                     std::vector<TaskArg> args, const ActorOptions& options);
+
+/// Submits a call of the registered method `method` on `actor`; returns the id of its return
+/// object, holding one local reference.
+ObjectId SubmitActorTask(const ActorRef& actor, const std::string& method,
+                         std::vector<TaskArg> args, const ActorCallOptions& options);
+
+/// Ends `actor` at once (see ActorHandle::Kill).
+void KillActor(const ActorRef& actor, bool no_restart);
+
+/// The live actor named `name` in scope `name_space` (empty: the job's namespace; `global`:
+/// the global scope), or nullopt. Throws PrismError when its class is not `class_tag`.
+std::optional<ActorRef> LookupActor(const std::string& name, const std::string& name_space,
+                                    bool global, const std::string& class_tag);
+
+/// Handle counting: every ActorHandle copy holds one (no-ops when Prism is not initialised).
+void AddActorHandleRef(const ActorId& id);
+void RemoveActorHandleRef(const ActorId& id);
+/// A handle is being serialized: it may reach another rank.
+void OnActorHandleSerialized(const ActorId& id);
 
 /// The objects' bytes, waiting for them; `timeout_ms` < 0 waits for ever. Throws
 /// GetTimeoutError, ObjectLostError, OwnerDiedError.

@@ -15,13 +15,21 @@ EXPECTED = (
         "task_sync_roundtrip",
         "task_async_throughput",
         "task_async_throughput_100k",
+        "1_1_actor_calls_sync",
+        "1_1_actor_calls_async",
+        "1_1_actor_calls_concurrent",
+        "1_n_actor_calls_async",
+        "n_n_actor_calls_async",
+        "actor_creations",
         "put_small_rate",
         "get_small_rate",
         "put_gigabytes",
     ]
     + ["transfer_bandwidth_" + s for s in SIZES]
 )
-WITH_BASELINE = ["task_sync_roundtrip", "put_gigabytes"] + ["transfer_bandwidth_" + s for s in SIZES]
+WITH_BASELINE = ["task_sync_roundtrip", "1_1_actor_calls_sync", "put_gigabytes"] + [
+    "transfer_bandwidth_" + s for s in SIZES
+]
 
 
 def main(path):

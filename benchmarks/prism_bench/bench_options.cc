@@ -16,7 +16,9 @@ const std::vector<std::string>& AllMeasureNames() {
     for (size_t size : kBandwidthSizes) out.push_back("mpi_bandwidth_" + SizeLabel(size));
     for (const char* name :
          {"task_sync_roundtrip", "task_async_throughput", "task_async_throughput_100k",
-          "put_small_rate", "get_small_rate", "put_gigabytes"}) {
+          "1_1_actor_calls_sync", "1_1_actor_calls_async", "1_1_actor_calls_concurrent",
+          "1_n_actor_calls_async", "n_n_actor_calls_async", "actor_creations", "put_small_rate",
+          "get_small_rate", "put_gigabytes"}) {
       out.emplace_back(name);
     }
     for (size_t size : kBandwidthSizes) out.push_back("transfer_bandwidth_" + SizeLabel(size));

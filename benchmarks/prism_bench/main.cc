@@ -26,6 +26,7 @@
 #pragma GCC diagnostic pop
 #include <prism/prism.h>
 
+#include "actor_benchmarks.h"
 #include "bench_options.h"
 #include "json_writer.h"
 #include "mpi_baselines.h"
@@ -55,8 +56,8 @@ std::string UsageText(const po::options_description& visible) {
   std::ostringstream out;
   out << "Usage: mpirun -n 2 --bind-to none prism-bench [--json FILE] [--filter REGEX] [--quick]\n"
          "       prism-bench [options]   (one rank: cross-rank measures are skipped)\n\n"
-         "Measures Prism's tasks and objects against MPI and memcpy baselines taken in the same\n"
-         "run; every value is a median over repetitions (p10/p90 alongside).\n\n"
+         "Measures Prism's tasks, actors and objects against MPI and memcpy baselines taken in\n"
+         "the same run; every value is a median over repetitions (p10/p90 alongside).\n\n"
       << visible
       << "\nPrism settings pass through as --prism-<setting>=<value> (or PRISM_<SETTING> in the\n"
          "environment). Unless set either way, prism-bench runs with head_cpus=0 when there is\n"
@@ -117,6 +118,7 @@ int Drive(const prism::bench::BenchOptions& options, const prism::bench::MpiBase
   try {
     bench::AddMpiRecords(mpi, options, results);
     bench::RunTaskBenchmarks(options, mpi, cross_rank, results);
+    bench::RunActorBenchmarks(options, mpi, cross_rank, results);
     bench::RunObjectBenchmarks(options, mpi, cross_rank, results);
   } catch (const std::exception& e) {
     std::cerr << "prism-bench: measure failed: " << e.what() << "\n";
@@ -181,8 +183,9 @@ int main(int argc, char** argv) {
 
   // MPI baselines first, collectively, while no Prism thread competes for the cores.
   prism::bench::MpiPlan plan;
-  plan.latency =
-      options->Selected("mpi_pingpong_latency_8B") || options->Selected("task_sync_roundtrip");
+  plan.latency = options->Selected("mpi_pingpong_latency_8B") ||
+                 options->Selected("task_sync_roundtrip") ||
+                 options->Selected("1_1_actor_calls_sync");
   for (size_t bytes : prism::bench::kBandwidthSizes) {
     std::string label = prism::bench::SizeLabel(bytes);
     if (options->Selected("mpi_bandwidth_" + label) ||

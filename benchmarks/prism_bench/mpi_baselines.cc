@@ -113,4 +113,19 @@ void AddMpiRecords(const MpiBaselines& mpi, const BenchOptions& options, ResultS
   }
 }
 
+void AddRoundTripRecord(const std::string& name, const std::string& what, bool cross_rank,
+                        const MpiBaselines& mpi, const std::function<Summary()>& measure,
+                        ResultSet& results) {
+  if (!cross_rank) {
+    results.AddNote(name + " skipped: needs a second rank to " + what);
+    return;
+  }
+  Record r = MakeRecord(name, measure(), "us");
+  if (mpi.latency_8b_us) {
+    r.baseline_name = "mpi_roundtrip_8B";
+    r.baseline_value = 2 * mpi.latency_8b_us->median;
+  }
+  results.Add(std::move(r));
+}
+
 }  // namespace prism::bench

@@ -7,8 +7,10 @@
 ///   AddMpiRecords(mpi, options, results);                       // on rank 0
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "bench_options.h"
@@ -39,5 +41,11 @@ MpiBaselines MeasureMpiBaselines(const BenchOptions& options, const MpiPlan& pla
 
 /// Adds the selected MPI records (mpi_pingpong_latency_8B, mpi_bandwidth_<size>) to `results`.
 void AddMpiRecords(const MpiBaselines& mpi, const BenchOptions& options, ResultSet& results);
+
+/// Adds the round-trip record `name` (µs) with the MPI 8-byte round trip as its baseline, from
+/// `measure`; with one rank only a note (`what` needs a second rank).
+void AddRoundTripRecord(const std::string& name, const std::string& what, bool cross_rank,
+                        const MpiBaselines& mpi, const std::function<Summary()>& measure,
+                        ResultSet& results);
 
 }  // namespace prism::bench

@@ -62,16 +62,9 @@ Summary MeasureBatches(int batch, int warmup, int repetitions) {
 void RunTaskBenchmarks(const BenchOptions& options, const MpiBaselines& mpi, bool cross_rank,
                        ResultSet& results) {
   if (options.Selected("task_sync_roundtrip")) {
-    if (!cross_rank) {
-      results.AddNote("task_sync_roundtrip skipped: needs a second rank to run the tasks");
-    } else {
-      Record r = MakeRecord("task_sync_roundtrip", MeasureSyncRoundTrip(options), "us");
-      if (mpi.latency_8b_us) {
-        r.baseline_name = "mpi_roundtrip_8B";
-        r.baseline_value = 2 * mpi.latency_8b_us->median;
-      }
-      results.Add(std::move(r));
-    }
+    AddRoundTripRecord(
+        "task_sync_roundtrip", "run the tasks", cross_rank, mpi,
+        [&] { return MeasureSyncRoundTrip(options); }, results);
   }
   const std::string local_note = "one rank: the tasks ran on the driver's own rank";
   if (options.Selected("task_async_throughput")) {

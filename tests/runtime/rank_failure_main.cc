@@ -4,8 +4,8 @@
 // running). The driver checks that every Get that depends on the dead rank raises
 // prism::WorkerCrashedError within 10 s, that tasks elsewhere still succeed, and that Prism
 // keeps working for new tasks; that actors on the dead rank fail their calls with
-// prism::ActorDiedError while the others keep serving; it prints RANK-FAILURE-TEST-PASSED or
-// -FAILED.
+// prism::ActorDiedError while the others keep serving; that an actor the dead rank owned dies
+// with it unless it was detached; it prints RANK-FAILURE-TEST-PASSED or -FAILED.
 
 #include <prism/prism.h>
 #include <signal.h>
@@ -45,9 +45,29 @@ class Tally {
 
 Tally* CreateTally() { return new Tally(); }
 
+using Tallies = std::vector<prism::ActorHandle<Tally>>;
+
+// Creates an actor hosted by another rank than this one (the owner).
+prism::ActorHandle<Tally> CreateElsewhere(prism::ActorLifetime lifetime) {
+  int self = prism::GetRuntimeContext().GetRank();
+  for (;;) {
+    auto tally = prism::Actor(CreateTally).SetLifetime(lifetime).Remote();
+    if (tally.rank() != self) return tally;
+    tally.Kill();
+  }
+}
+
+// On the victim: {owned, detached} actors living on other ranks; elsewhere: nothing.
+Tallies OwnActorsIfOn(int victim) {
+  if (prism::GetRuntimeContext().GetRank() != victim) return {};
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let other copies start too
+  return {CreateElsewhere(prism::ActorLifetime::kNonDetached),
+          CreateElsewhere(prism::ActorLifetime::kDetached)};
+}
+
 }  // namespace
 
-PRISM_REMOTE(SleepOrDie, Echo, MakeLarge, CreateTally, &Tally::Add, &Tally::Rank);
+PRISM_REMOTE(SleepOrDie, Echo, MakeLarge, CreateTally, &Tally::Add, &Tally::Rank, OwnActorsIfOn);
 
 int main(int argc, char** argv) {
   prism::Init(argc, argv);
@@ -57,6 +77,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   int victim = size - 1;
+  bool ok = true;
   using Clock = std::chrono::steady_clock;
 
   // Large objects made everywhere (some on the victim), ready before the failure.
@@ -70,6 +91,20 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 4 * size; ++i) tallies.push_back(prism::Actor(CreateTally).Remote());
   for (auto& t : tallies) tally_rank.push_back(*t.Task(&Tally::Rank).Remote().Get(30'000));
 
+  // Actors owned by the victim but hosted elsewhere: one plain, one detached.
+  Tallies owned_by_victim;
+  for (int attempt = 0; attempt < 20 && owned_by_victim.empty(); ++attempt) {
+    std::vector<prism::ObjectRef<Tallies>> tries;
+    for (int i = 0; i < 2 * size; ++i) tries.push_back(prism::Task(OwnActorsIfOn).Remote(victim));
+    for (const auto& t : prism::Get(tries, 30'000)) {
+      if (!t->empty() && owned_by_victim.empty()) owned_by_victim = *t;
+    }
+  }
+  if (owned_by_victim.size() != 2) {
+    std::cout << "no task ran on rank " << victim << " to create its actors\n";
+    ok = false;
+  }
+
   auto start = Clock::now();
   std::vector<prism::ObjectRef<int>> refs;
   for (int i = 0; i < 6 * size; ++i) refs.push_back(prism::Task(SleepOrDie).Remote(victim, 300));
@@ -77,7 +112,6 @@ int main(int argc, char** argv) {
   int crashed = 0;
   int succeeded = 0;
   double last_crash_s = 0;
-  bool ok = true;
   for (auto& ref : refs) {
     try {
       int rank = *ref.Get(30'000);
@@ -133,6 +167,25 @@ int main(int argc, char** argv) {
   }
   std::cout << "actors: " << dead_actors << " died with rank " << victim << "\n";
   if (dead_actors == 0) ok = false;
+
+  // The victim's own actors: the plain one died with its owner, the detached one lives on.
+  if (owned_by_victim.size() == 2) {
+    try {
+      owned_by_victim[0].Task(&Tally::Add).Remote(1).Get(10'000);
+      std::cout << "an actor outlived its owner rank\n";
+      ok = false;
+    } catch (const prism::ActorDiedError& e) {
+      std::cout << "owned actor: " << e.what() << "\n";
+    }
+    try {
+      int total = *owned_by_victim[1].Task(&Tally::Add).Remote(1).Get(10'000);
+      std::cout << "detached actor still serves (total " << total << ")\n";
+      if (total != 1) ok = false;
+    } catch (const std::exception& e) {
+      std::cout << "the detached actor died with its owner: " << e.what() << "\n";
+      ok = false;
+    }
+  }
 
   // The job goes on without the dead rank.
   std::vector<prism::ObjectRef<int>> after;

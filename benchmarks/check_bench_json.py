@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Checks a prism-bench JSON file: it parses, and holds every expected record, well formed.
+"""Checks a prism-bench (or prism-init-bench) JSON file: it parses, and holds every expected
+record, well formed.
 
-usage: check_bench_json.py FILE
+usage: check_bench_json.py FILE               (prism-bench)
+       check_bench_json.py --init RANKS FILE  (prism-init-bench run with RANKS ranks)
 """
 import json
 import math
+import re
 import sys
 
 SIZES = ["1MiB", "16MiB", "64MiB", "256MiB"]
@@ -13,31 +16,42 @@ EXPECTED = (
     + ["mpi_bandwidth_" + s for s in SIZES]
     + [
         "task_sync_roundtrip",
-        "task_async_throughput",
+        "single_client_tasks_sync",
+        "single_client_tasks_async",
         "task_async_throughput_100k",
+        "multi_client_tasks_async",
+        "single_client_wait_1k_refs",
+        "many_tasks_1m_queued",
+        "many_tasks_1m_queued_seconds",
         "1_1_actor_calls_sync",
         "1_1_actor_calls_async",
         "1_1_actor_calls_concurrent",
         "1_n_actor_calls_async",
         "n_n_actor_calls_async",
         "actor_creations",
-        "put_small_rate",
-        "get_small_rate",
-        "put_gigabytes",
+        "many_actors_10k",
+        "single_client_put_calls",
+        "single_client_get_calls",
+        "single_client_put_gigabytes",
+        "single_client_get_object_containing_10k_refs",
     ]
     + ["transfer_bandwidth_" + s for s in SIZES]
+    + ["metg_stencil_us", "metg_tree_us"]
 )
-WITH_BASELINE = ["task_sync_roundtrip", "1_1_actor_calls_sync", "put_gigabytes"] + [
+WITH_BASELINE = ["task_sync_roundtrip", "1_1_actor_calls_sync", "single_client_put_gigabytes"] + [
     "transfer_bandwidth_" + s for s in SIZES
 ]
+# Each Task Bench sweep reports its efficiency at every grain, in % (at least one grain).
+SWEEPS = [re.compile(r"^taskbench_%s_eff_[0-9.]+us$" % p) for p in ("stencil", "tree")]
+INIT_EXPECTED = ["init_seconds", "shutdown_seconds"]
 
 
-def main(path):
+def load(path, errors):
     with open(path) as f:
         records = json.load(f)
-    errors = []
     if not isinstance(records, list):
-        return ["top level is not an array"]
+        errors.append("top level is not an array")
+        return {}
     by_name = {}
     for r in records:
         if not isinstance(r, dict) or not {"name", "value", "unit"} <= r.keys():
@@ -49,6 +63,10 @@ def main(path):
         value = r["value"]
         if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
             errors.append("%s: value %r is not a positive number" % (r["name"], value))
+    return by_name
+
+
+def check_bench(by_name, errors):
     for name in EXPECTED:
         if name not in by_name:
             errors.append("missing record " + name)
@@ -56,13 +74,37 @@ def main(path):
         r = by_name.get(name)
         if r is not None and not ("baseline_name" in r and isinstance(r.get("baseline_value"), (int, float))):
             errors.append(name + ": no baseline")
+    for sweep in SWEEPS:
+        points = [r for name, r in by_name.items() if sweep.match(name)]
+        if not points:
+            errors.append("no record matches " + sweep.pattern)
+        for r in points:
+            if r["unit"] != "%" or r["value"] > 200:
+                errors.append("%s: %r %s is not an efficiency in %%" % (r["name"], r["value"], r["unit"]))
+
+
+def check_init(by_name, ranks, errors):
+    for name in INIT_EXPECTED:
+        r = by_name.get(name)
+        if r is None:
+            errors.append("missing record " + name)
+        elif r.get("ranks") != ranks or r["unit"] != "s":
+            errors.append("%s: expected %d ranks and unit s, got %r" % (name, ranks, r))
+
+
+def main(argv):
+    errors = []
+    if len(argv) == 2:
+        check_bench(load(argv[1], errors), errors)
+    elif len(argv) == 4 and argv[1] == "--init":
+        check_init(load(argv[3], errors), int(argv[2]), errors)
+    else:
+        sys.exit(__doc__)
     return errors
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    problems = main(sys.argv[1])
+    problems = main(sys.argv)
     for p in problems:
         print("check_bench_json: " + p, file=sys.stderr)
     print("check_bench_json: %s" % ("FAILED" if problems else "ok"))

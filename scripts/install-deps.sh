@@ -11,6 +11,7 @@ packages=(
   libboost-program-options-dev libhdf5-dev libspdlog-dev libfmt-dev libmsgpack-cxx-dev
   libgtest-dev libgmock-dev libbenchmark-dev iproute2
   clang-format python3
+  python3-numpy python3-h5py python3-matplotlib  # benchmark results: HDF5 and PNG plots
 )
 if [[ "${1:-}" == "--with-slurm" ]]; then
   packages+=(slurm-wlm munge)

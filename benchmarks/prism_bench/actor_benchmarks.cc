@@ -3,12 +3,12 @@
 #include <prism/prism.h>
 
 #include <cstdint>
-#include <functional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "rate.h"
 #include "stopwatch.h"
 
 namespace prism::bench {
@@ -66,25 +66,6 @@ void KillAll(const std::vector<BenchHandle>& actors) {
   for (const BenchHandle& actor : actors) actor.Kill();
 }
 
-// Operations per second of `run`, which performs `ops` of them: `warmup` untimed runs, then
-// `repetitions` timed ones. `after` runs after every run, untimed.
-Summary MeasureRate(double ops, int warmup, int repetitions, const std::function<void()>& run,
-                    const std::function<void()>& after) {
-  for (int i = 0; i < warmup; ++i) {
-    run();
-    after();
-  }
-  std::vector<double> rates;
-  rates.reserve(static_cast<size_t>(repetitions));
-  for (int i = 0; i < repetitions; ++i) {
-    Stopwatch watch;
-    run();
-    rates.push_back(ops / watch.ElapsedSeconds());
-    after();
-  }
-  return Summarize(rates);
-}
-
 Summary MeasureSyncRoundTrip(const BenchOptions& options) {
   const int warmup = options.Repetitions(500, 20);
   const int calls = options.Repetitions(20000, 200);
@@ -108,9 +89,8 @@ Summary MeasureSyncRoundTrip(const BenchOptions& options) {
 // Calls per second of batches from the driver: kBatchCalls to each of `n` actors.
 Summary MeasureDriverCalls(const BenchOptions& options, int n, int max_concurrency) {
   std::vector<BenchHandle> actors = NewActors(n, max_concurrency);
-  Summary rate = MeasureRate(
-      double{kBatchCalls} * n, options.Repetitions(3, 0), options.Repetitions(41, 2),
-      [&] { CallAll(actors, kBatchCalls); }, [] {});
+  Summary rate = MeasureRate(double{kBatchCalls} * n, options.Repetitions(3, 0),
+                             options.Repetitions(41, 2), [&] { CallAll(actors, kBatchCalls); });
   KillAll(actors);
   return rate;
 }
@@ -126,7 +106,7 @@ Summary MeasureTaskCalls(const BenchOptions& options, int n) {
     prism::Get(callers);
   };
   Summary rate = MeasureRate(double{kBatchCalls} * n, options.Repetitions(2, 0),
-                             options.Repetitions(21, 1), run, [] {});
+                             options.Repetitions(21, 1), run);
   KillAll(actors);
   return rate;
 }
@@ -147,6 +127,16 @@ Summary MeasureCreations(const BenchOptions& options) {
       });
 }
 
+// Actors per second of Ray's `many_actors` release test shape: `count` actors created, each
+// called once (the call returns once its factory ran), then all killed; one timed run.
+Summary MeasureManyActors(int count) {
+  Stopwatch watch;
+  std::vector<BenchHandle> actors = NewActors(count, 1);
+  CallAll(actors, 1);
+  KillAll(actors);
+  return Summarize({count / watch.ElapsedSeconds()});
+}
+
 }  // namespace
 
 void RunActorBenchmarks(const BenchOptions& options, const MpiBaselines& mpi, bool cross_rank,
@@ -154,7 +144,10 @@ void RunActorBenchmarks(const BenchOptions& options, const MpiBaselines& mpi, bo
   const int task_ranks = cross_rank ? GetRuntimeContext().GetWorldSize() - 1 : 1;
   const int n = 2 * task_ranks;
   auto add = [&](Record r) {
-    if (!cross_rank) r.note = "one rank: the actors ran on the driver's own rank";
+    if (!cross_rank) {
+      r.note += (r.note.empty() ? "" : "; ") +
+                std::string("one rank: the actors ran on the driver's own rank");
+    }
     results.Add(std::move(r));
   };
   if (options.Selected("1_1_actor_calls_sync")) {
@@ -179,6 +172,12 @@ void RunActorBenchmarks(const BenchOptions& options, const MpiBaselines& mpi, bo
   }
   if (options.Selected("actor_creations")) {
     add(MakeRecord("actor_creations", MeasureCreations(options), "actors/s"));
+  }
+  if (options.Selected("many_actors_10k")) {
+    const int count = options.quick() ? 200 : 10000;
+    Record r = MakeRecord("many_actors_10k", MeasureManyActors(count), "actors/s");
+    if (options.quick()) r.note = "--quick: 200 actors, not 10 000";
+    add(std::move(r));
   }
 }
 

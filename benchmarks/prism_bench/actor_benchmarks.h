@@ -9,7 +9,8 @@
 /// - 1_1_actor_calls_concurrent: the same on a threaded actor (max_concurrency 16);
 /// - 1_n_actor_calls_async: the driver calls n actors, 1000 calls each per batch (calls/s);
 /// - n_n_actor_calls_async: n caller tasks, each making 1000 calls to its own actor (calls/s);
-/// - actor_creations: batches of 100 actors created, each called once (actors/s).
+/// - actor_creations: batches of 100 actors created, each called once (actors/s);
+/// - many_actors_10k: 10 000 actors created, each called once, then all killed (actors/s).
 /// n is 2 per rank that runs tasks.
 
 #include "bench_options.h"

@@ -15,13 +15,20 @@ const std::vector<std::string>& AllMeasureNames() {
     std::vector<std::string> out = {"mpi_pingpong_latency_8B"};
     for (size_t size : kBandwidthSizes) out.push_back("mpi_bandwidth_" + SizeLabel(size));
     for (const char* name :
-         {"task_sync_roundtrip", "task_async_throughput", "task_async_throughput_100k",
-          "1_1_actor_calls_sync", "1_1_actor_calls_async", "1_1_actor_calls_concurrent",
-          "1_n_actor_calls_async", "n_n_actor_calls_async", "actor_creations", "put_small_rate",
-          "get_small_rate", "put_gigabytes"}) {
+         {"task_sync_roundtrip", "single_client_tasks_sync", "single_client_tasks_async",
+          "task_async_throughput_100k", "multi_client_tasks_async", "single_client_wait_1k_refs",
+          "many_tasks_1m_queued", "1_1_actor_calls_sync", "1_1_actor_calls_async",
+          "1_1_actor_calls_concurrent", "1_n_actor_calls_async", "n_n_actor_calls_async",
+          "actor_creations", "many_actors_10k", "single_client_put_calls",
+          "single_client_get_calls", "single_client_put_gigabytes",
+          "single_client_get_object_containing_10k_refs"}) {
       out.emplace_back(name);
     }
     for (size_t size : kBandwidthSizes) out.push_back("transfer_bandwidth_" + SizeLabel(size));
+    // Each sweep also reports taskbench_<pattern>_eff_<grain>us, selected with its METG.
+    for (const char* name : {"metg_stencil_us", "metg_tree_us", "placement_group_create_removal"}) {
+      out.emplace_back(name);
+    }
     return out;
   }();
   return names;

@@ -56,6 +56,7 @@ void WriteJson(std::ostream& out, const std::vector<Record>& records) {
     if (r.repetitions != 0) out << ", \"repetitions\": " << r.repetitions;
     if (r.baseline_name) out << ", \"baseline_name\": " << JsonQuote(*r.baseline_name);
     if (r.baseline_value) out << ", \"baseline_value\": " << JsonNumber(*r.baseline_value);
+    if (r.ranks) out << ", \"ranks\": " << *r.ranks;
     if (!r.note.empty()) out << ", \"note\": " << JsonQuote(r.note);
     out << "}";
   }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "rate.h"
 #include "stopwatch.h"
 
 namespace prism::bench {
@@ -19,11 +20,22 @@ std::vector<double> MakeVector(int64_t count) {
   return std::vector<double>(static_cast<size_t>(count), 1.0);
 }
 
-PRISM_REMOTE(MakeVector);
+/// An object holding `count` references to int objects put by the task's own rank, as Ray's
+/// `create_object_containing_ref` (the references are borrowed by whoever gets the object).
+std::vector<prism::ObjectRef<int>> MakeRefs(int count) {
+  std::vector<prism::ObjectRef<int>> refs;
+  refs.reserve(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) refs.push_back(prism::Put(1));
+  return refs;
+}
+
+PRISM_REMOTE(MakeVector, MakeRefs);
 
 namespace {
 
 constexpr size_t kPutBytes = size_t{64} << 20;
+// References in the object of single_client_get_object_containing_10k_refs.
+constexpr int kContainedRefs = 10000;
 
 double GigabytesPerSecond(size_t bytes, double seconds) {
   return static_cast<double>(bytes) / seconds / 1e9;
@@ -58,7 +70,7 @@ Summary MeasureGetSmall(const BenchOptions& options) {
     if (r >= 0) rates.push_back(gets / seconds);
   }
   if (sum != int64_t{42} * gets * (repetitions + 1)) {
-    throw std::runtime_error("get_small_rate: wrong value");
+    throw std::runtime_error("single_client_get_calls: wrong value");
   }
   return Summarize(rates);
 }
@@ -74,6 +86,23 @@ Summary MeasurePutLarge(const BenchOptions& options) {
     if (r >= 0) rates.push_back(GigabytesPerSecond(kPutBytes, seconds));
   }
   return Summarize(rates);
+}
+
+// Gets per second of one object holding kContainedRefs references (each Get deserializes them
+// all, and dropping the result releases them), as Ray's get_containing_object_ref.
+Summary MeasureGetContainingRefs(const BenchOptions& options) {
+  prism::ObjectRef<std::vector<prism::ObjectRef<int>>> holder =
+      prism::Task(MakeRefs).Remote(kContainedRefs);
+  size_t seen = 0;
+  Summary rate =
+      MeasureRate(1, 1, options.Repetitions(21, 2), [&] { seen += holder.Get()->size(); });
+  std::shared_ptr<std::vector<prism::ObjectRef<int>>> refs = holder.Get();
+  int64_t sum = 0;
+  for (const std::shared_ptr<int>& value : prism::Get(*refs)) sum += *value;
+  if (sum != kContainedRefs || seen != kContainedRefs * (rate.count + 1)) {
+    throw std::runtime_error("single_client_get_object_containing_10k_refs: wrong contents");
+  }
+  return rate;
 }
 
 // memcpy between two pre-touched buffers of the Put's size: the bound for a Put, which copies.
@@ -137,16 +166,22 @@ Summary MeasureTransfer(const BenchOptions& options, size_t bytes) {
 
 void RunObjectBenchmarks(const BenchOptions& options, const MpiBaselines& mpi, bool cross_rank,
                          ResultSet& results) {
-  if (options.Selected("put_small_rate")) {
-    results.Add(MakeRecord("put_small_rate", MeasurePutSmall(options), "ops/s"));
+  if (options.Selected("single_client_put_calls")) {
+    results.Add(MakeRecord("single_client_put_calls", MeasurePutSmall(options), "ops/s"));
   }
-  if (options.Selected("get_small_rate")) {
-    results.Add(MakeRecord("get_small_rate", MeasureGetSmall(options), "ops/s"));
+  if (options.Selected("single_client_get_calls")) {
+    results.Add(MakeRecord("single_client_get_calls", MeasureGetSmall(options), "ops/s"));
   }
-  if (options.Selected("put_gigabytes")) {
-    Record r = MakeRecord("put_gigabytes", MeasurePutLarge(options), "GB/s");
+  if (options.Selected("single_client_put_gigabytes")) {
+    Record r = MakeRecord("single_client_put_gigabytes", MeasurePutLarge(options), "GB/s");
     r.baseline_name = "memcpy_64MiB";
     r.baseline_value = MeasureMemcpy(options).median;
+    results.Add(std::move(r));
+  }
+  if (options.Selected("single_client_get_object_containing_10k_refs")) {
+    Record r = MakeRecord("single_client_get_object_containing_10k_refs",
+                          MeasureGetContainingRefs(options), "ops/s");
+    if (!cross_rank) r.note = "one rank: the references are owned by the driver's own rank";
     results.Add(std::move(r));
   }
   for (size_t bytes : kBandwidthSizes) {

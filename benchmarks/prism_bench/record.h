@@ -1,7 +1,7 @@
 #pragma once
 /// Record: one reported measure, as written to the JSON file and the table.
 ///
-///   Record r = MakeRecord("put_gigabytes", Summarize(rates), "GB/s");
+///   Record r = MakeRecord("single_client_put_gigabytes", Summarize(rates), "GB/s");
 ///   r.baseline_name = "memcpy_64MiB";
 ///   r.baseline_value = memcpy_rate;
 ///   results.Add(std::move(r));
@@ -31,6 +31,8 @@ struct Record {
   /// What the value is compared with, measured in the same run.
   std::optional<std::string> baseline_name;
   std::optional<double> baseline_value;
+  /// Ranks of the job, when the figure depends on them (prism-init-bench).
+  std::optional<int> ranks;
   /// Why the figure means something other than usual (empty when it does not).
   std::string note;
 };

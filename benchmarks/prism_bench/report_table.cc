@@ -16,7 +16,7 @@ std::string Row(const std::string& name, const std::string& median, const std::s
                 const std::string& p10, const std::string& p90, const std::string& baseline_name,
                 const std::string& baseline, const std::string& ratio) {
   char line[256];
-  std::snprintf(line, sizeof line, "%-28s %10s %-8s %10s %10s  %-26s %10s %7s\n", name.c_str(),
+  std::snprintf(line, sizeof line, "%-44s %10s %-8s %10s %10s  %-26s %10s %7s\n", name.c_str(),
                 median.c_str(), unit.c_str(), p10.c_str(), p90.c_str(), baseline_name.c_str(),
                 baseline.c_str(), ratio.c_str());
   return line;
@@ -26,7 +26,7 @@ std::string Row(const std::string& name, const std::string& median, const std::s
 
 void PrintTable(std::ostream& out, const ResultSet& results) {
   out << Row("measure", "median", "unit", "p10", "p90", "baseline", "baseline", "ratio");
-  out << std::string(118, '-') << "\n";
+  out << std::string(134, '-') << "\n";
   for (const Record& r : results.records()) {
     std::string baseline = r.baseline_value ? Format(*r.baseline_value) : "";
     std::string ratio;

@@ -1,0 +1,101 @@
+"""The benchmarks the comparison knows: their order, their family and their older names.
+
+Every source (Ray, prism-bench, ucx_perftest) writes records named as Ray's
+`ray microbenchmark` names them; this table is the one place that says in which order
+the table lists them and in which plot they appear. Names not listed here still show up
+(after the listed ones, in a family guessed from their prefix), so a new prism-bench
+measure needs no change here to be compared.
+"""
+
+import re
+
+SIZES = ["1MiB", "16MiB", "64MiB", "256MiB"]
+
+# (name, family) in table order.
+BENCHMARKS = (
+    [
+        ("single_client_tasks_sync", "tasks"),
+        ("single_client_tasks_async", "tasks"),
+        ("task_async_throughput_100k", "tasks"),
+        ("multi_client_tasks_async", "tasks"),
+        ("1_1_actor_calls_sync", "actors"),
+        ("1_1_actor_calls_async", "actors"),
+        ("1_1_actor_calls_concurrent", "actors"),
+        ("1_n_actor_calls_async", "actors"),
+        ("n_n_actor_calls_async", "actors"),
+        ("actor_creations", "actors"),
+        ("single_client_put_calls", "objects"),
+        ("single_client_get_calls", "objects"),
+        ("single_client_put_gigabytes", "objects"),
+        ("single_client_get_object_containing_10k_refs", "objects"),
+        ("single_client_wait_1k_refs", "objects"),
+        ("mpi_pingpong_latency_8B", "transfer"),
+    ]
+    + [("transfer_bandwidth_" + s, "transfer") for s in SIZES]
+    + [(f"ucx_tag_bw_{s}_{tls}", "transfer") for tls in ("sm", "tcp") for s in SIZES]
+    + [("metg_stencil_us", "taskbench"), ("metg_tree_us", "taskbench")]
+    + [
+        ("many_tasks_1m_queued", "scale"),
+        ("many_tasks_1m_queued_seconds", "scale"),
+        ("many_actors_10k", "scale"),
+        ("placement_group_create_removal", "scale"),
+        ("init_seconds", "scale"),
+        ("shutdown_seconds", "scale"),
+    ]
+)
+
+# prism-bench's Task Bench sweep: one record per (pattern, grain), efficiency in %; the
+# table leaves them out (taskbench.png draws them as curves).
+TASKBENCH_POINT = re.compile(r"taskbench_(?P<pattern>[a-z]+)_eff_(?P<grain_us>[0-9.e+-]+)us$")
+
+FAMILIES = ["tasks", "actors", "objects", "transfer", "taskbench", "scale"]
+
+# Ray's name -> prism-bench's name for the same measure before it adopted Ray's names
+# (build-lead/ still writes these; newer builds may write both).
+PRISM_ALIASES = {
+    "single_client_tasks_sync": "task_sync_roundtrip",
+    "single_client_tasks_async": "task_async_throughput",
+    "single_client_put_calls": "put_small_rate",
+    "single_client_get_calls": "get_small_rate",
+    "single_client_put_gigabytes": "put_gigabytes",
+}
+
+# Prefix -> family, for names the table above does not list (checked in order).
+_PREFIX_FAMILIES = [
+    ("mpi_", "transfer"),
+    ("ucx_", "transfer"),
+    ("memcpy", "transfer"),
+    ("transfer_", "transfer"),
+    ("metg_", "taskbench"),
+    ("taskbench_", "taskbench"),
+    ("many_", "scale"),
+    ("init", "scale"),
+    ("shutdown", "scale"),
+]
+
+
+def family_of(name):
+    """The plot a benchmark belongs to."""
+    for listed, family in BENCHMARKS:
+        if listed == name:
+            return family
+    for prefix, family in _PREFIX_FAMILIES:
+        if name.startswith(prefix):
+            return family
+    if "actor" in name:
+        return "actors"
+    if "task" in name:
+        return "tasks"
+    return "objects"
+
+
+def ordered(names):
+    """`names` sorted as the table lists them: the catalog's order, then the rest by family."""
+    listed = [n for n, _ in BENCHMARKS]
+
+    def key(name):
+        if name in listed:
+            return (0, listed.index(name), "")
+        return (1, FAMILIES.index(family_of(name)), name)
+
+    return sorted(set(names), key=key)

@@ -103,7 +103,7 @@ prism::Config MakePrismConfig(int world_size, int argc, char** argv) {
 
 // Rank 0's part after prism::Init; returns the process exit code.
 int Drive(const prism::bench::BenchOptions& options, const prism::bench::MpiBaselines& mpi,
-          int world_size, double task_cpus) {
+          int world_size) {
   namespace bench = prism::bench;
   bench::ResultSet results;
   int code = 0;
@@ -114,7 +114,8 @@ int Drive(const prism::bench::BenchOptions& options, const prism::bench::MpiBase
     bench::RunTaskBenchmarks(options, mpi, cross_rank, results);
     bench::RunActorBenchmarks(options, mpi, cross_rank, results);
     bench::RunObjectBenchmarks(options, mpi, cross_rank, results);
-    bench::RunTaskBenchBenchmarks(options, task_cpus, results);
+    // The CPUs of the ranks that run tasks (rank 0 has none unless head_cpus says so).
+    bench::RunTaskBenchBenchmarks(options, prism::ClusterResources()["CPU"], results);
     if (options.Selected("placement_group_create_removal")) {
       results.AddNote(
           "placement_group_create_removal skipped: Prism has no placement groups yet (issue 5)");
@@ -193,8 +194,6 @@ int main(int argc, char** argv) {
     }
   }
   prism::bench::MpiBaselines mpi = prism::bench::MeasureMpiBaselines(*options, plan);
-  // Prism cannot report its ranks' CPUs yet, so count them the way it assigns them.
-  const double task_cpus = prism::bench::CountTaskCpus(argc, argv);
 
   // Ranks >= 1 serve inside prism::Init and exit there (Prism finalises MPI for them); rank 0,
   // which initialised MPI, finalises it below.
@@ -204,7 +203,7 @@ int main(int argc, char** argv) {
     std::cerr << "prism-bench: rank " << rank << ": " << e.what() << "\n";
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
-  int code = Drive(*options, mpi, world_size, task_cpus);
+  int code = Drive(*options, mpi, world_size);
   MPI_Finalize();
   return code;
 }

@@ -19,7 +19,7 @@
 namespace prism::bench {
 
 /// Runs the selected sweeps and adds their records. `task_cpus`: CPUs of all ranks that run
-/// tasks (CountTaskCpus), the graph's width and the cores efficiency is measured against.
+/// tasks (prism::ClusterResources), the graph's width and the cores efficiency is measured against.
 void RunTaskBenchBenchmarks(const BenchOptions& options, double task_cpus, ResultSet& results);
 
 }  // namespace prism::bench

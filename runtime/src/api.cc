@@ -39,6 +39,13 @@ RuntimeContext GetRuntimeContext() {
   return RuntimeContext();
 }
 
+std::unordered_map<std::string, double> ClusterResources() {
+  const runtime::ResourceSet total = Need("prism::ClusterResources")->ClusterCapacity();
+  std::unordered_map<std::string, double> out;
+  for (const auto& [name, units] : total.entries()) out[name] = total.Amount(name);
+  return out;
+}
+
 std::string GetNamespace() { return Need("prism::GetNamespace")->job().job_namespace; }
 
 std::string RuntimeContext::GetJobId() const {

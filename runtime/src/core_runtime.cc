@@ -277,6 +277,17 @@ void CoreRuntime::Start() {
   Log().info("ready: {} CPU, {} worker threads", capacity_.Amount("CPU"), workers_->threads());
 }
 
+ResourceSet CoreRuntime::ClusterCapacity() const {
+  ResourceSet total;
+  for (Rank r = 0; r < size_; ++r) {
+    if (!view_->IsAlive(r)) continue;
+    for (const auto& [name, units] : capacities_[r].entries()) {
+      total.SetUnits(name, total.Units(name) + units);
+    }
+  }
+  return total;
+}
+
 void CoreRuntime::RegisterShutdownHandlers() {
   transport_->SetHandler(kShutdownPrepare, [this](Rank source, std::span<const std::byte>) {
     if (source != 0) return;  // only the driver ends the job

@@ -57,6 +57,8 @@ class CoreRuntime {
   ActorManager& actors() { return *actors_; }
   transport::Transport& transport() { return *transport_; }
   const std::shared_ptr<objstore::BufferPool>& pool() const { return pool_; }
+  /// Every live rank's capacity, summed.
+  ResourceSet ClusterCapacity() const;
 
  private:
   CoreRuntime() = default;

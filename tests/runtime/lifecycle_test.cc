@@ -7,6 +7,8 @@
 
 #include <fstream>
 #include <iterator>
+#include <string>
+#include <unordered_map>
 
 namespace {
 
@@ -29,6 +31,7 @@ TEST(LifecycleTest, ApiBeforeInitNamesTheCall) {
   }
   EXPECT_THROW(prism::Task(Twice).Remote(1), prism::PrismError);
   EXPECT_THROW(prism::GetRuntimeContext(), prism::PrismError);
+  EXPECT_THROW(prism::ClusterResources(), prism::PrismError);
   prism::Shutdown();  // harmless when not initialised
 }
 
@@ -82,6 +85,7 @@ TEST(LifecycleTest, ArgumentsOverrideTheEnvironment) {
   char* argv[] = {arg0, arg1, nullptr};
   prism::Init(2, argv);
   unsetenv("PRISM_NUM_CPUS");
+  EXPECT_EQ(prism::ClusterResources(), (std::unordered_map<std::string, double>{{"CPU", 3.0}}));
   // The rank logs its capacity when it is ready.
   std::string session = prism::GetRuntimeContext().GetSessionDir();
   prism::Shutdown();

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "prism/runtime/config.h"
@@ -133,6 +134,9 @@ class RuntimeContext {
 
 /// Throws PrismError when Prism is not initialised.
 RuntimeContext GetRuntimeContext();
+
+/// The job's total resources (name -> amount, e.g. "CPU" -> 8), summed over its live ranks.
+std::unordered_map<std::string, double> ClusterResources();
 
 /// The job's namespace (as GetRuntimeContext().GetNamespace()).
 std::string GetNamespace();

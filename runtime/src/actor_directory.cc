@@ -37,9 +37,4 @@ void ActorDirectory::OnPeerFailure(Rank rank) {
   std::erase_if(names_, [rank](const auto& kv) { return kv.second.rank == rank; });
 }
 
-size_t ActorDirectory::size() const {
-  std::lock_guard lock(mu_);
-  return names_.size();
-}
-
 }  // namespace prism::runtime

@@ -23,7 +23,6 @@ class ActorDirectory {
   NameReply Handle(const NameRequest& request);
   /// Forgets the names of actors that lived on `rank`.
   void OnPeerFailure(Rank rank);
-  size_t size() const;
 
  private:
   struct Entry {
@@ -31,7 +30,7 @@ class ActorDirectory {
     Rank rank = kNoRank;
     std::string class_tag;
   };
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::map<std::pair<std::string, std::string>, Entry> names_;  // (scope, name)
 };
 

@@ -552,14 +552,4 @@ void ActorExecutor::Clear() {
   }
 }
 
-int64_t ActorExecutor::live() const {
-  std::lock_guard lock(mu_);
-  int64_t n = 0;
-  for (const auto& [id, actor] : actors_) {
-    std::lock_guard actor_lock(actor->mu);
-    if (actor->state == Instance::State::kAlive || actor->state == Instance::State::kCreating) ++n;
-  }
-  return n;
-}
-
 }  // namespace prism::runtime

@@ -56,9 +56,6 @@ class ActorExecutor {
   /// Destroys every actor instance (after the worker pool stopped).
   void Clear();
 
-  /// Actors alive or being created here.
-  int64_t live() const;
-
  private:
   struct Call;
   struct Group;
@@ -94,7 +91,7 @@ class ActorExecutor {
   ReleaseNameFn release_name_;
   Rank self_;
   std::atomic<bool> closed_{false};
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::unordered_map<ActorId, InstancePtr> actors_;
 };
 

@@ -67,6 +67,16 @@ Result<PciBusId> CudaDevicePciBusId(int device) {
 #endif
 }
 
+Status CudaSetDevice(int device) {
+#ifdef PRISM_HAVE_CUDA
+  PRISM_CUDA_CALL(cudaSetDevice(device));
+  return Status::Ok();
+#else
+  return MakeError(ErrorCode::kUnavailable,
+                   "CudaSetDevice(" + std::to_string(device) + "): Prism was built without CUDA");
+#endif
+}
+
 Result<std::vector<std::string>> ParseVisibleDevices(std::string_view value) {
   std::vector<std::string> devices;
   if (Trim(value).empty() || Trim(value) == "NoDevFiles") return devices;

@@ -80,6 +80,31 @@ std::vector<PciGpu> FindGpus(hwloc_topology_t topology) {
   return gpus;
 }
 
+// Network adapters: PCI class 0x02xx, named by their first OS device.
+std::vector<PciNic> FindNics(hwloc_topology_t topology) {
+  std::vector<PciNic> nics;
+  for (hwloc_obj_t obj = hwloc_get_next_pcidev(topology, nullptr); obj != nullptr;
+       obj = hwloc_get_next_pcidev(topology, obj)) {
+    const hwloc_obj_attr_u::hwloc_pcidev_attr_s& pci = obj->attr->pcidev;
+    if ((pci.class_id >> 8) != 0x02) continue;
+    PciNic nic;
+    nic.bus_id = PciBusId{pci.domain, pci.bus, pci.dev, pci.func};
+    nic.class_id = pci.class_id;
+    for (hwloc_obj_t child = obj->io_first_child; child != nullptr; child = child->next_sibling) {
+      if (child->type == HWLOC_OBJ_OS_DEVICE && child->name != nullptr) {
+        nic.name = child->name;
+        break;
+      }
+    }
+    hwloc_obj_t ancestor = hwloc_get_non_io_ancestor_obj(topology, obj);
+    nic.local_cpus = ToCpuSet(ancestor != nullptr ? ancestor->cpuset : nullptr);
+    nics.push_back(std::move(nic));
+  }
+  std::sort(nics.begin(), nics.end(),
+            [](const PciNic& a, const PciNic& b) { return a.bus_id < b.bus_id; });
+  return nics;
+}
+
 // Creates an hwloc topology that keeps I/O devices, lets `configure` pick its source, loads it.
 template <typename Configure>
 Result<hwloc_topology_t> LoadTopology(Configure configure) {
@@ -118,7 +143,7 @@ Result<CpuSet> CpuSetOfObject(hwloc_topology_t topology, hwloc_obj_type_t type, 
 }  // namespace
 
 struct Topology::Impl {
-  explicit Impl(hwloc_topology_t t) : topology(t), gpus(FindGpus(t)) {}
+  explicit Impl(hwloc_topology_t t) : topology(t), gpus(FindGpus(t)), nics(FindNics(t)) {}
   ~Impl() { hwloc_topology_destroy(topology); }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
@@ -129,6 +154,7 @@ struct Topology::Impl {
 
   hwloc_topology_t topology;
   std::vector<PciGpu> gpus;  // Computed once at load: the PCI tree never changes afterwards.
+  std::vector<PciNic> nics;
 };
 
 Topology::Topology(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -198,6 +224,16 @@ int Topology::CoresIn(const CpuSet& set) const {
   return count;
 }
 
+std::vector<CpuSet> Topology::CoreCpuSets() const {
+  hwloc_obj_type_t type = num_cores() > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
+  std::vector<CpuSet> cores;
+  for (hwloc_obj_t obj = hwloc_get_next_obj_by_type(impl_->topology, type, nullptr); obj != nullptr;
+       obj = hwloc_get_next_obj_by_type(impl_->topology, type, obj)) {
+    cores.push_back(ToCpuSet(obj->cpuset));
+  }
+  return cores;
+}
+
 Result<CpuSet> Topology::AllowedCpuSet() const {
   if (!is_this_system()) return MachineCpuSet();
   BitmapPtr bound(hwloc_bitmap_alloc());
@@ -210,6 +246,8 @@ Result<CpuSet> Topology::AllowedCpuSet() const {
 }
 
 const std::vector<PciGpu>& Topology::Gpus() const { return impl_->gpus; }
+
+const std::vector<PciNic>& Topology::Nics() const { return impl_->nics; }
 
 Result<PciGpu> Topology::FindGpu(const PciBusId& bus_id) const {
   for (const PciGpu& gpu : impl_->gpus) {

@@ -97,3 +97,23 @@ TEST(DevicesTest, MalformedValuesNameTheVariableAndToken) {
 
 }  // namespace
 }  // namespace prism::gpu
+
+namespace prism::gpu {
+namespace {
+
+TEST(CudaSetDeviceTest, FailsWithoutADeviceAndRejectsBadOrdinals) {
+  int count = CudaDeviceCount();
+  if (count == 0) {
+    // No CUDA build, no driver (error 35 here) or no device: nothing can be made current.
+    Status status = CudaSetDevice(0);
+    EXPECT_FALSE(status.ok());
+    return;
+  }
+  EXPECT_TRUE(CudaSetDevice(count - 1).ok());
+  Status bad = CudaSetDevice(count);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace prism::gpu

@@ -30,6 +30,11 @@ int CudaDeviceCount();
 /// Thread-safe.
 Result<PciBusId> CudaDevicePciBusId(int device);
 
+/// Makes CUDA device `device` (CUDA's numbering, after CUDA_VISIBLE_DEVICES) current on the
+/// calling thread. kUnavailable without CUDA or driver; kInvalidArgument for a bad `device`.
+/// Thread-safe (the device is per thread).
+Status CudaSetDevice(int device);
+
 /// Parses a CUDA_VISIBLE_DEVICES value into its entries, in order. An entry is either a device
 /// index, returned in canonical decimal ("01" -> "1"), or a UUID kept as an opaque string
 /// ("GPU-5f1c...", "MIG-..."), which is why this returns strings rather than ints.

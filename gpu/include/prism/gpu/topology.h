@@ -27,6 +27,14 @@ struct PciGpu {
   std::string cuda_name;
 };
 
+/// A network adapter found as a PCI device of class 0x02xx (Ethernet 0x0200, InfiniBand 0x0207).
+struct PciNic {
+  PciBusId bus_id;
+  std::uint16_t class_id = 0;
+  std::string name;   ///< Its OS device ("eth0", "mlx5_0"); empty when hwloc found none.
+  CpuSet local_cpus;  ///< PUs of the nearest non-I/O ancestor.
+};
+
 /// The hardware topology of this node (or of a fake one, for tests and what-if runs).
 ///
 ///   Result<Topology> topo = Topology::Load();       // honours HWLOC_XMLFILE / HWLOC_SYNTHETIC
@@ -79,6 +87,10 @@ class Topology {
   /// Number of cores with at least one PU in `set`; counts PUs when the topology has no cores.
   int CoresIn(const CpuSet& set) const;
 
+  /// The PUs of every core, in hwloc's logical order (package by package); one PU per entry
+  /// when the topology has no cores.
+  std::vector<CpuSet> CoreCpuSets() const;
+
   /// The PUs this process may run on: its current CPU binding (sched_getaffinity on Linux) for
   /// the real machine; the whole machine for a fake topology, where binding is meaningless.
   /// kIoError when the binding cannot be read.
@@ -87,6 +99,9 @@ class Topology {
   /// GPUs seen as PCI devices, ordered by PCI bus id (CUDA_DEVICE_ORDER=PCI_BUS_ID order, which
   /// need not be CUDA's default numbering: match by bus id, not by position).
   const std::vector<PciGpu>& Gpus() const;
+
+  /// Network adapters seen as PCI devices (class 0x02xx), ordered by PCI bus id.
+  const std::vector<PciNic>& Nics() const;
 
   /// The GPU at `bus_id`. kNotFound when no GPU has that address.
   Result<PciGpu> FindGpu(const PciBusId& bus_id) const;

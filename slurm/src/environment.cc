@@ -49,6 +49,21 @@ class Reader {
     *out = static_cast<int>(*value);
   }
 
+  // "2" or "type:2" (srun --gpus-per-task=[type:]count).
+  void ReadTypedCount(std::optional<int>* out, const char* name) {
+    auto raw = Raw(name);
+    if (!raw) return;
+    std::string_view text = raw->second;
+    std::size_t colon = text.rfind(':');
+    if (colon != std::string_view::npos) {
+      if (colon == 0) return Bad(*raw, "empty type before ':'");
+      text = text.substr(colon + 1);
+    }
+    auto value = internal::ParseDecimal(text, kMaxInt);
+    if (!value) return Bad(*raw, "not a count or type:count");
+    *out = static_cast<int>(*value);
+  }
+
   void ReadHostlist(std::optional<std::vector<std::string>>* out, const char* name,
                     const char* alias = nullptr) {
     auto raw = Raw(name, alias);
@@ -122,9 +137,13 @@ Result<std::optional<SlurmEnvironment>> SlurmEnvironment::FromEnvironment(
   reader.ReadInt(&env.nnodes, "SLURM_NNODES", "SLURM_JOB_NUM_NODES");
   reader.ReadInt(&env.cpus_per_task, "SLURM_CPUS_PER_TASK");
   reader.ReadInt(&env.cpus_on_node, "SLURM_CPUS_ON_NODE");
+  reader.ReadTypedCount(&env.gpus_per_task, "SLURM_GPUS_PER_TASK");
+  reader.ReadInt(&env.ntasks_per_node, "SLURM_NTASKS_PER_NODE");
+  reader.ReadInt(&env.step_num_tasks, "SLURM_STEP_NUM_TASKS");
   reader.ReadHostlist(&env.job_nodelist, "SLURM_JOB_NODELIST", "SLURM_NODELIST");
   reader.ReadHostlist(&env.step_nodelist, "SLURM_STEP_NODELIST");
   reader.ReadCounts(&env.tasks_per_node, "SLURM_TASKS_PER_NODE");
+  reader.ReadCounts(&env.step_tasks_per_node, "SLURM_STEP_TASKS_PER_NODE");
   reader.ReadCounts(&env.job_cpus_per_node, "SLURM_JOB_CPUS_PER_NODE");
   reader.ReadUnsigned(&env.mem_per_cpu_mb, "SLURM_MEM_PER_CPU");
   reader.ReadUnsigned(&env.mem_per_node_mb, "SLURM_MEM_PER_NODE");
@@ -136,6 +155,7 @@ Result<std::optional<SlurmEnvironment>> SlurmEnvironment::FromEnvironment(
   reader.ReadString(&env.cluster_name, "SLURM_CLUSTER_NAME");
   reader.ReadString(&env.partition, "SLURM_JOB_PARTITION");
   reader.ReadString(&env.submit_dir, "SLURM_SUBMIT_DIR");
+  reader.ReadString(&env.mpi_type, "SLURM_MPI_TYPE");
   if (reader.error()) return *reader.error();
   return std::optional<SlurmEnvironment>(std::move(env));
 }

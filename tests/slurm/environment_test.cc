@@ -131,8 +131,12 @@ TEST(SlurmEnvironmentTest, MalformedVariablesNameVariableAndValue) {
         Case{"SLURM_LOCALID", "", "integer"}, Case{"SLURM_CPUS_PER_TASK", "4096000000", "integer"},
         Case{"SLURM_MEM_PER_CPU", "4G", "integer"},
         Case{"SLURM_STEP_GPUS", "0,,1", "bad index entry"},
-        Case{"SLURM_JOB_GPUS", "3-1", "bad index entry"},
-        Case{"SLURM_JOB_ID", "12.5", "integer"}}) {
+        Case{"SLURM_JOB_GPUS", "3-1", "bad index entry"}, Case{"SLURM_JOB_ID", "12.5", "integer"},
+        Case{"SLURM_GPUS_PER_TASK", "tesla:", "count"},
+        Case{"SLURM_GPUS_PER_TASK", ":2", "empty type"},
+        Case{"SLURM_NTASKS_PER_NODE", "x", "integer"},
+        Case{"SLURM_STEP_NUM_TASKS", "-4", "integer"},
+        Case{"SLURM_STEP_TASKS_PER_NODE", "2(x0)", "repeat"}}) {
     SCOPED_TRACE(c.name);
     Env env = SrunStep();
     env[c.name] = c.value;
@@ -144,6 +148,31 @@ TEST(SlurmEnvironmentTest, MalformedVariablesNameVariableAndValue) {
         << message;
     EXPECT_NE(message.find(c.detail), std::string::npos) << message;
   }
+}
+
+// What `srun -N 2 --ntasks-per-node=2 -c 2 --gpus-per-task=tesla:1` adds inside an
+// allocation whose SLURM_MPI_TYPE is pmix.
+TEST(SlurmEnvironmentTest, ParsesThePerTaskRequestsOfAStep) {
+  Env env = SrunStep();
+  env["SLURM_CPUS_PER_TASK"] = "2";
+  env["SLURM_GPUS_PER_TASK"] = "tesla:1";
+  env["SLURM_NTASKS_PER_NODE"] = "2";
+  env["SLURM_STEP_NUM_TASKS"] = "4";
+  env["SLURM_STEP_TASKS_PER_NODE"] = "2(x2)";
+  env["SLURM_MPI_TYPE"] = "pmix";
+  auto slurm = SlurmEnvironment::FromEnvironment(FakeGetenv(env));
+  ASSERT_TRUE(slurm.ok()) << slurm.error().message;
+  const SlurmEnvironment& s = **slurm;
+  EXPECT_EQ(s.cpus_per_task, 2);
+  EXPECT_EQ(s.gpus_per_task, 1);
+  EXPECT_EQ(s.ntasks_per_node, 2);
+  EXPECT_EQ(s.step_num_tasks, 4);
+  EXPECT_EQ(s.step_tasks_per_node, (std::vector<int>{2, 2}));
+  EXPECT_EQ(s.mpi_type, "pmix");
+  env["SLURM_GPUS_PER_TASK"] = "3";
+  slurm = SlurmEnvironment::FromEnvironment(FakeGetenv(env));
+  ASSERT_TRUE(slurm.ok());
+  EXPECT_EQ((*slurm)->gpus_per_task, 3);
 }
 
 TEST(SlurmEnvironmentTest, DefaultGetenvReadsTheProcessEnvironment) {

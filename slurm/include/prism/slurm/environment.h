@@ -42,6 +42,11 @@ struct SlurmEnvironment {
   std::optional<int> nnodes;             ///< SLURM_NNODES (or SLURM_JOB_NUM_NODES).
   std::optional<int> cpus_per_task;      ///< SLURM_CPUS_PER_TASK: only with -c.
   std::optional<int> cpus_on_node;       ///< SLURM_CPUS_ON_NODE.
+  std::optional<int> gpus_per_task;      ///< SLURM_GPUS_PER_TASK ("2" or "type:2"): only with
+                                         ///< --gpus-per-task.
+  std::optional<int> ntasks_per_node;    ///< SLURM_NTASKS_PER_NODE: only with
+                                         ///< --ntasks-per-node.
+  std::optional<int> step_num_tasks;     ///< SLURM_STEP_NUM_TASKS: tasks of this step.
   /// SLURM_JOB_NODELIST (or SLURM_NODELIST), expanded.
   std::optional<std::vector<std::string>> job_nodelist;
   std::optional<std::vector<std::string>> step_nodelist;  ///< SLURM_STEP_NODELIST, expanded.
@@ -57,6 +62,9 @@ struct SlurmEnvironment {
   std::optional<std::string> cluster_name;                ///< SLURM_CLUSTER_NAME.
   std::optional<std::string> partition;                   ///< SLURM_JOB_PARTITION.
   std::optional<std::string> submit_dir;                  ///< SLURM_SUBMIT_DIR.
+  /// SLURM_STEP_TASKS_PER_NODE, expanded: this step's tasks on each of its nodes.
+  std::optional<std::vector<int>> step_tasks_per_node;
+  std::optional<std::string> mpi_type;  ///< SLURM_MPI_TYPE: srun's --mpi (e.g. "pmix").
 
   /// Reads the variables through `get_env` (inject a fake in tests). nullopt when the process is
   /// not inside a Slurm job (neither SLURM_JOB_ID nor SLURM_JOBID is set). kInvalidArgument,

@@ -254,7 +254,12 @@ void ObjectTransfer::Complete(uint64_t request, Result<std::shared_ptr<ObjectBuf
     pulls_.erase(it);
     pull_by_object_.erase(state.id);
   }
-  if (result) store_.Add(state.id, *result, /*primary=*/false);
+  if (result) {
+    // A full store does not keep the copy; the waiters still get the bytes.
+    if (Status s = store_.Add(state.id, *result, CopyKind::kSecondary); !s) {
+      Log().debug("pulled {} is not kept: {}", state.id.ToString(), s.error().message);
+    }
+  }
   for (auto& waiter : state.waiters) waiter(result);
 }
 

@@ -29,7 +29,7 @@ TEST(ObjectStoreTest, AddFindRemove) {
   auto buffer = Buffer(10, 1);
   EXPECT_EQ(store.Find(Id(1)), nullptr);
   EXPECT_FALSE(store.Contains(Id(1)));
-  store.Add(Id(1), buffer, /*primary=*/true);
+  EXPECT_TRUE(store.Add(Id(1), buffer, CopyKind::kPrimary));
   EXPECT_EQ(store.Find(Id(1)), buffer);
   EXPECT_TRUE(store.Contains(Id(1)));
   EXPECT_FALSE(store.Contains(Id(2)));
@@ -43,9 +43,9 @@ TEST(ObjectStoreTest, AddFindRemove) {
 TEST(ObjectStoreTest, AStoredObjectIsNotReplaced) {
   ObjectStore store({});
   auto first = Buffer(10, 1);
-  store.Add(Id(1), first, true);
-  store.Add(Id(1), Buffer(10, 2), true);
-  store.Add(Id(1), Buffer(10, 3), false);
+  EXPECT_TRUE(store.Add(Id(1), first, CopyKind::kPrimary));
+  EXPECT_TRUE(store.Add(Id(1), Buffer(10, 2), CopyKind::kPrimary));
+  EXPECT_TRUE(store.Add(Id(1), Buffer(10, 3), CopyKind::kSecondary));
   EXPECT_EQ(store.Find(Id(1)), first);
   EXPECT_EQ(store.stats().objects, 1u);
   EXPECT_EQ(store.stats().primary_bytes, 10u);
@@ -54,9 +54,9 @@ TEST(ObjectStoreTest, AStoredObjectIsNotReplaced) {
 
 TEST(ObjectStoreTest, StatsSeparatePrimaryAndSecondaryBytes) {
   ObjectStore store({});
-  store.Add(Id(1), Buffer(100), true);
-  store.Add(Id(2), Buffer(30), false);
-  store.Add(Id(3), Buffer(7), false);
+  EXPECT_TRUE(store.Add(Id(1), Buffer(100), CopyKind::kPrimary));
+  EXPECT_TRUE(store.Add(Id(2), Buffer(30), CopyKind::kSecondary));
+  EXPECT_TRUE(store.Add(Id(3), Buffer(7), CopyKind::kSecondary));
   ObjectStore::Stats s = store.stats();
   EXPECT_EQ(s.objects, 3u);
   EXPECT_EQ(s.primary_bytes, 100u);
@@ -74,9 +74,9 @@ TEST(ObjectStoreTest, StatsSeparatePrimaryAndSecondaryBytes) {
 TEST(ObjectStoreTest, PrimaryAddPromotesASecondaryCopy) {
   ObjectStore store({});
   auto pulled = Buffer(40);
-  store.Add(Id(1), pulled, false);
+  EXPECT_TRUE(store.Add(Id(1), pulled, CopyKind::kSecondary));
   EXPECT_EQ(store.stats().secondary_bytes, 40u);
-  store.Add(Id(1), Buffer(40), true);
+  EXPECT_TRUE(store.Add(Id(1), Buffer(40), CopyKind::kPrimary));
   EXPECT_EQ(store.Find(Id(1)), pulled) << "promotion keeps the stored copy";
   EXPECT_EQ(store.stats().objects, 1u);
   EXPECT_EQ(store.stats().secondary_bytes, 0u);
@@ -87,10 +87,10 @@ TEST(ObjectStoreTest, PrimaryAddPromotesASecondaryCopy) {
 
 TEST(ObjectStoreTest, SecondaryBudgetEvictsOldestSecondaryFirst) {
   ObjectStore store = StoreWithBudget(100);
-  store.Add(Id(1), Buffer(40), false);
-  store.Add(Id(2), Buffer(40), false);
+  EXPECT_TRUE(store.Add(Id(1), Buffer(40), CopyKind::kSecondary));
+  EXPECT_TRUE(store.Add(Id(2), Buffer(40), CopyKind::kSecondary));
   EXPECT_EQ(store.stats().evicted, 0u);
-  store.Add(Id(3), Buffer(40), false);  // 120 > 100: the oldest goes
+  EXPECT_TRUE(store.Add(Id(3), Buffer(40), CopyKind::kSecondary));  // 120 > 100: the oldest goes
   EXPECT_FALSE(store.Contains(Id(1)));
   EXPECT_TRUE(store.Contains(Id(2)));
   EXPECT_TRUE(store.Contains(Id(3)));
@@ -102,17 +102,18 @@ TEST(ObjectStoreTest, SecondaryBudgetEvictsOldestSecondaryFirst) {
 
 TEST(ObjectStoreTest, SecondaryBudgetIsInclusive) {
   ObjectStore store = StoreWithBudget(100);
-  store.Add(Id(1), Buffer(50), false);
-  store.Add(Id(2), Buffer(50), false);
+  EXPECT_TRUE(store.Add(Id(1), Buffer(50), CopyKind::kSecondary));
+  EXPECT_TRUE(store.Add(Id(2), Buffer(50), CopyKind::kSecondary));
   EXPECT_EQ(store.stats().evicted, 0u);
   EXPECT_EQ(store.stats().secondary_bytes, 100u);
 }
 
 TEST(ObjectStoreTest, PrimariesAreNeverEvictedNorCountedAgainstTheBudget) {
   ObjectStore store = StoreWithBudget(100);
-  for (uint64_t i = 0; i < 10; ++i) store.Add(Id(i), Buffer(60), true);
-  store.Add(Id(100), Buffer(60), false);
-  store.Add(Id(101), Buffer(60), false);  // 120 > 100: a secondary goes, never a primary
+  for (uint64_t i = 0; i < 10; ++i) EXPECT_TRUE(store.Add(Id(i), Buffer(60), CopyKind::kPrimary));
+  EXPECT_TRUE(store.Add(Id(100), Buffer(60), CopyKind::kSecondary));
+  EXPECT_TRUE(store.Add(Id(101), Buffer(60),
+                        CopyKind::kSecondary));  // 120 > 100: a secondary goes, never a primary
   for (uint64_t i = 0; i < 10; ++i) EXPECT_TRUE(store.Contains(Id(i))) << i;
   EXPECT_FALSE(store.Contains(Id(100)));
   EXPECT_TRUE(store.Contains(Id(101)));
@@ -122,11 +123,12 @@ TEST(ObjectStoreTest, PrimariesAreNeverEvictedNorCountedAgainstTheBudget) {
 
 TEST(ObjectStoreTest, APromotedCopyIsNoLongerEvictable) {
   ObjectStore store = StoreWithBudget(100);
-  store.Add(Id(1), Buffer(40), false);
-  store.Add(Id(2), Buffer(40), false);
-  store.Add(Id(1), Buffer(40), true);  // promoted, but still queued as the oldest secondary
-  store.Add(Id(3), Buffer(40), false);
-  store.Add(Id(4), Buffer(40), false);  // 2 + 3 + 4 = 120 > 100
+  EXPECT_TRUE(store.Add(Id(1), Buffer(40), CopyKind::kSecondary));
+  EXPECT_TRUE(store.Add(Id(2), Buffer(40), CopyKind::kSecondary));
+  EXPECT_TRUE(store.Add(Id(1), Buffer(40),
+                        CopyKind::kPrimary));  // promoted, but still queued as the oldest secondary
+  EXPECT_TRUE(store.Add(Id(3), Buffer(40), CopyKind::kSecondary));
+  EXPECT_TRUE(store.Add(Id(4), Buffer(40), CopyKind::kSecondary));  // 2 + 3 + 4 = 120 > 100
   EXPECT_TRUE(store.Contains(Id(1)));
   EXPECT_FALSE(store.Contains(Id(2)));
   EXPECT_TRUE(store.Contains(Id(3)));
@@ -138,11 +140,12 @@ TEST(ObjectStoreTest, APromotedCopyIsNoLongerEvictable) {
 
 TEST(ObjectStoreTest, RemovedSecondariesDoNotConfuseEviction) {
   ObjectStore store = StoreWithBudget(100);
-  store.Add(Id(1), Buffer(40), false);
-  store.Add(Id(2), Buffer(40), false);
+  EXPECT_TRUE(store.Add(Id(1), Buffer(40), CopyKind::kSecondary));
+  EXPECT_TRUE(store.Add(Id(2), Buffer(40), CopyKind::kSecondary));
   EXPECT_TRUE(store.Remove(Id(1)));
-  store.Add(Id(1), Buffer(40), false);  // back, now the newest
-  store.Add(Id(3), Buffer(40), false);  // 120 > 100: 2 is the oldest live copy
+  EXPECT_TRUE(store.Add(Id(1), Buffer(40), CopyKind::kSecondary));  // back, now the newest
+  EXPECT_TRUE(
+      store.Add(Id(3), Buffer(40), CopyKind::kSecondary));  // 120 > 100: 2 is the oldest live copy
   EXPECT_FALSE(store.Contains(Id(2)));
   EXPECT_TRUE(store.Contains(Id(1)));
   EXPECT_TRUE(store.Contains(Id(3)));
@@ -153,7 +156,7 @@ TEST(ObjectStoreTest, RemovedSecondariesDoNotConfuseEviction) {
 TEST(ObjectStoreTest, ManyAddsAndRemovesKeepTheBooksStraight) {
   ObjectStore store = StoreWithBudget(1000);
   for (uint64_t i = 0; i < 5000; ++i) {
-    store.Add(Id(i), Buffer(10), false);
+    EXPECT_TRUE(store.Add(Id(i), Buffer(10), CopyKind::kSecondary));
     if (i % 2 == 0) {
       EXPECT_TRUE(store.Remove(Id(i)));
     }
@@ -169,7 +172,7 @@ TEST(ObjectStoreTest, ManyAddsAndRemovesKeepTheBooksStraight) {
 
 TEST(ObjectStoreTest, AnObjectLargerThanTheBudgetIsNotKeptAsSecondary) {
   ObjectStore store = StoreWithBudget(100);
-  store.Add(Id(1), Buffer(150), false);
+  EXPECT_TRUE(store.Add(Id(1), Buffer(150), CopyKind::kSecondary));
   EXPECT_FALSE(store.Contains(Id(1)));
   EXPECT_EQ(store.stats().evicted, 1u);
   EXPECT_EQ(store.stats().secondary_bytes, 0u);
@@ -182,7 +185,8 @@ TEST(ObjectStoreTest, ConcurrentAddsAndFindsOnManyShards) {
     threads.emplace_back([&store, t] {
       for (uint64_t i = 0; i < 2000; ++i) {
         ObjectId id = Id(i, t);
-        store.Add(id, Buffer(8), i % 3 == 0);
+        EXPECT_TRUE(
+            store.Add(id, Buffer(8), i % 3 == 0 ? CopyKind::kPrimary : CopyKind::kSecondary));
         EXPECT_TRUE(store.Contains(id));
         if (i % 4 == 0) {
           EXPECT_TRUE(store.Remove(id));
@@ -202,7 +206,8 @@ TEST(ObjectStoreTest, ConcurrentAddsAndFindsOnManyShards) {
 TEST(ObjectStoreTest, RacingAddAndRemoveOfOneObjectNeverEvictsOthers) {
   constexpr size_t kBudget = 1 << 20;
   ObjectStore store = StoreWithBudget(kBudget);
-  for (uint64_t i = 0; i < 64; ++i) store.Add(Id(1000 + i), Buffer(16), false);
+  for (uint64_t i = 0; i < 64; ++i)
+    EXPECT_TRUE(store.Add(Id(1000 + i), Buffer(16), CopyKind::kSecondary));
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> absurd_stats{0};
   auto racer = [&](bool adder) {
@@ -211,7 +216,7 @@ TEST(ObjectStoreTest, RacingAddAndRemoveOfOneObjectNeverEvictsOthers) {
     auto buffer = Buffer(4096);
     for (int i = 0; i < 1000000 && !stop.load(); ++i) {
       if (adder) {
-        store.Add(Id(1), buffer, false);
+        EXPECT_TRUE(store.Add(Id(1), buffer, CopyKind::kSecondary));
       } else {
         store.Remove(Id(1));
       }
@@ -222,7 +227,7 @@ TEST(ObjectStoreTest, RacingAddAndRemoveOfOneObjectNeverEvictsOthers) {
   std::thread churn([&] {
     auto buffer = Buffer(16);
     for (uint64_t i = 0; !stop.load(); ++i) {
-      store.Add(Id(2000 + i % 64), buffer, false);
+      EXPECT_TRUE(store.Add(Id(2000 + i % 64), buffer, CopyKind::kSecondary));
       store.Remove(Id(2000 + (i + 32) % 64));
       ObjectStore::Stats s = store.stats();
       if (s.objects > 1000 || s.secondary_bytes > kBudget) ++absurd_stats;

@@ -15,7 +15,9 @@
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <vector>
 
+#include "prism/common/ids.h"
 #include "prism/objstore/buffer_pool.h"
 
 namespace prism::objstore {
@@ -47,6 +49,16 @@ class ObjectBuffer {
   Block* block() const { return block_; }
   const std::shared_ptr<BufferPool>& pool() const { return pool_; }
 
+  /// The ObjectRefs serialized inside this object, recorded by its creator (empty for copies
+  /// that arrived from another rank), and what keeps them alive until the object's owner has
+  /// recorded them: `hold` lives as long as this buffer.
+  void SetContainedRefs(std::vector<ObjectId> ids, std::shared_ptr<const void> hold) {
+    contained_refs_ = std::move(ids);
+    contained_hold_ = std::move(hold);
+  }
+  const std::vector<ObjectId>& contained_refs() const { return contained_refs_; }
+  const std::shared_ptr<const void>& contained_hold() const { return contained_hold_; }
+
  private:
   ObjectBuffer() = default;
 
@@ -57,6 +69,8 @@ class ObjectBuffer {
   size_t size_ = 0;
   std::array<std::byte, kMaxMetadata> metadata_{};
   size_t metadata_size_ = 0;
+  std::vector<ObjectId> contained_refs_;
+  std::shared_ptr<const void> contained_hold_;
 };
 
 }  // namespace prism::objstore

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 
 #include "error_object.h"
 #include "prism/common/logging.h"
@@ -72,6 +73,8 @@ struct ActorExecutor::Instance {
   uint64_t generation = 0;               // bumped when running calls must not deliver their results
   int32_t restarts = 0;
   int64_t held_cpu_units = 0;  // kept from the worker pool for the actor's life
+  GpuSlots::Holding gpus;      // the GPUs it holds for life (gpus_held)
+  bool gpus_held = false;
   std::vector<KillRequest> deferred_kills;
 };
 
@@ -89,6 +92,7 @@ struct ActorExecutor::Outbox {
   std::vector<Result> replies;
   std::shared_ptr<void> dropped_object;
   int64_t return_cpu_units = 0;
+  GpuSlots::Holding return_gpus;
   bool release_name = false;
   std::string scope;
   std::string name;
@@ -197,6 +201,11 @@ void ActorExecutor::Create(const InstancePtr& actor, TaskSpec spec, std::vector<
     return;
   }
   int64_t cpu = actor->creation.creation.held.Units("CPU");
+  int64_t gpu = actor->creation.creation.held.Units("GPU");
+  if (gpu > 0 && gpus_ != nullptr) {
+    actor->gpus = gpus_->Acquire(gpu);  // which of the rank's GPUs, for the actor's life
+    actor->gpus_held = true;
+  }
   lock.unlock();
   StartFactory(actor, cpu, /*first=*/true);
 }
@@ -207,14 +216,18 @@ void ActorExecutor::StartFactory(const InstancePtr& actor, int64_t cpu_units, bo
     std::string failure;
     bool restarted = false;
     std::vector<BufferPtr> args;  // a copy: a Kill meanwhile may clear the actor's
+    GpuSlots::Holding gpus;
     {
       std::lock_guard lock(actor->mu);
       restarted = actor->restarts > 0;
       args = actor->creation_args;
+      gpus = actor->gpus;
     }
     {
       ActorScope in_actor(ActorContext{actor->id, restarted});
       TaskScope in_task(actor->creation.id);
+      std::optional<GpuScope> on_gpus;
+      if (gpus_ != nullptr) on_gpus.emplace(*gpus_, gpus);
       try {
         object = actor->factory->create(args);
       } catch (const ActorExitRequest&) {
@@ -407,6 +420,8 @@ bool ActorExecutor::Execute(Instance& actor, Call& call, BufferPtr* result) {
     } else if (object) {  // else killed since it was admitted: answered by the caller
       ActorScope in_actor(ActorContext{actor.id, restarted});
       TaskScope in_task(spec.id);
+      std::optional<GpuScope> on_gpus;
+      if (gpus_ != nullptr) on_gpus.emplace(*gpus_, actor.gpus);
       try {
         *result = fn->call(object.get(), call.args);
       } catch (const ActorExitRequest&) {
@@ -491,6 +506,10 @@ void ActorExecutor::DieLocked(Instance& actor, const std::string& cause, bool al
   actor.state = State::kDead;
   actor.deferred_kills.clear();
   std::swap(out.return_cpu_units, actor.held_cpu_units);
+  if (actor.gpus_held) {
+    out.return_gpus = actor.gpus;
+    actor.gpus_held = false;
+  }
   actor.creation_args.clear();  // a tombstone keeps only the cause
   if (!actor.creation.creation.name.empty()) {
     out.release_name = true;
@@ -507,6 +526,7 @@ void ActorExecutor::Flush(const InstancePtr& actor, Outbox& out) {
     workers_.Enqueue(0, [object = std::move(out.dropped_object)]() mutable { object.reset(); });
   }
   workers_.ReturnUnits(out.return_cpu_units);
+  if (gpus_ != nullptr && !out.return_gpus.devices.empty()) gpus_->Release(out.return_gpus);
   if (out.release_name) release_name_(out.scope, out.name, actor->id);
   if (out.restart) StartFactory(actor, 0, /*first=*/false);
   for (auto& r : out.replies) reply_(r.id, r.function, std::move(r.value));

@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gpu_slots.h"
 #include "messages.h"
 #include "prism/objstore/buffer_pool.h"
 #include "prism/transport/transport.h"
@@ -55,6 +56,9 @@ class ActorExecutor {
   void Close() { closed_.store(true); }
   /// Destroys every actor instance (after the worker pool stopped).
   void Clear();
+
+  /// The rank's GPUs, handed to actors that ask for them (null: none).
+  void SetGpuSlots(GpuSlots* gpus) { gpus_ = gpus; }
 
  private:
   struct Call;
@@ -93,6 +97,7 @@ class ActorExecutor {
   std::atomic<bool> closed_{false};
   std::mutex mu_;
   std::unordered_map<ActorId, InstancePtr> actors_;
+  GpuSlots* gpus_ = nullptr;
 };
 
 }  // namespace prism::runtime

@@ -6,8 +6,10 @@
 #include <fmt/format.h>
 
 #include "core_runtime.h"
+#include "memory_monitor.h"
 #include "prism/runtime/actor.h"
 #include "prism/runtime/errors.h"
+#include "prism/runtime/gpu.h"
 #include "prism/runtime/internal/core.h"
 #include "prism/runtime/remote.h"
 #include "task_context.h"
@@ -20,6 +22,13 @@ std::shared_ptr<runtime::CoreRuntime> Need(const char* api) {
   auto rt = runtime::CoreRuntime::Current();
   if (!rt)
     throw PrismError(fmt::format("{} called before prism::Init (or after prism::Shutdown)", api));
+  return rt;
+}
+
+// Calls a task makes into Prism are where the memory monitor can stop it (memory_monitor.h).
+std::shared_ptr<runtime::CoreRuntime> NeedInTask(const char* api) {
+  auto rt = Need(api);
+  runtime::MemoryMonitor::CheckCurrentTask();
   return rt;
 }
 
@@ -73,6 +82,11 @@ std::string RuntimeContext::GetSessionDir() const {
   return Need("RuntimeContext::GetSessionDir")->job().session_dir;
 }
 
+std::vector<std::string> RuntimeContext::GetGpuIds() const {
+  Need("RuntimeContext::GetGpuIds");
+  return prism::GetGpuIds();
+}
+
 std::string RuntimeContext::GetActorId() const {
   Need("RuntimeContext::GetActorId");
   const ActorId& id = runtime::CurrentActor().id;
@@ -108,17 +122,56 @@ void RemoveLocalRef(const ObjectId& id) {
   if (auto rt = runtime::CoreRuntime::Current()) rt->objects().RemoveLocalRef(id);
 }
 void OnRefSerialized(const ObjectId& id) {
-  if (auto rt = runtime::CoreRuntime::Current()) rt->objects().OnRefSerialized(id);
+  if (RefCollector* collector = RefCollector::Current()) {
+    collector->Add(id);
+  } else if (auto rt = runtime::CoreRuntime::Current()) {
+    rt->objects().OnRefSerializedOutOfBand(id);
+  }
+}
+
+namespace {
+thread_local RefCollector* g_collector = nullptr;
+
+// Releases the local references a collector took, when the buffer holding them goes.
+struct ContainedHold {
+  ContainedHold() = default;
+  ContainedHold(const ContainedHold&) = delete;
+  ContainedHold& operator=(const ContainedHold&) = delete;
+  std::vector<ObjectId> ids;
+  ~ContainedHold() {
+    for (const ObjectId& id : ids) RemoveLocalRef(id);
+  }
+};
+}  // namespace
+
+RefCollector::RefCollector() : previous_(g_collector) { g_collector = this; }
+RefCollector::~RefCollector() {
+  g_collector = previous_;
+  for (const ObjectId& id : ids_) RemoveLocalRef(id);  // not attached (an exception)
+}
+RefCollector* RefCollector::Current() { return g_collector; }
+void RefCollector::Add(const ObjectId& id) {
+  AddLocalRef(id);
+  ids_.push_back(id);
+}
+void RefCollector::AttachTo(ObjectBuffer& buffer) {
+  if (ids_.empty()) return;
+  auto hold = std::make_shared<ContainedHold>();
+  hold->ids = ids_;  // the references move from this collector to the hold
+  buffer.SetContainedRefs(std::move(ids_), std::move(hold));
+  ids_.clear();
 }
 void OnRefDeserialized(const ObjectId& id) {
   if (auto rt = runtime::CoreRuntime::Current()) rt->objects().OnRefDeserialized(id);
 }
 
-ObjectId Put(BufferPtr buffer) { return Need("prism::Put")->objects().Put(std::move(buffer)); }
+ObjectId Put(BufferPtr buffer) {
+  return NeedInTask("prism::Put")->objects().Put(std::move(buffer));
+}
 
 ObjectId SubmitTask(const std::string& function, std::vector<TaskArg> args,
                     const TaskOptions& options) {
-  return Need("prism::Task(...).Remote")->tasks().Submit(function, std::move(args), options);
+  return NeedInTask("prism::Task(...).Remote")->tasks().Submit(function, std::move(args), options);
 }
 
 ActorRef CreateActor(const std::string& factory, const std::string& class_tag,
@@ -130,7 +183,7 @@ ActorRef CreateActor(const std::string& factory, const std::string& class_tag,
 
 ObjectId SubmitActorTask(const ActorRef& actor, const std::string& method,
                          std::vector<TaskArg> args, const ActorCallOptions& options) {
-  return Need("ActorHandle::Task(...).Remote")
+  return NeedInTask("ActorHandle::Task(...).Remote")
       ->actors()
       .Call(actor, method, std::move(args), options);
 }
@@ -157,14 +210,14 @@ void OnActorHandleSerialized(const ActorId& id) {
 }
 
 std::vector<BufferPtr> GetObjects(const std::vector<ObjectId>& ids, int64_t timeout_ms) {
-  auto rt = Need("prism::Get");
+  auto rt = NeedInTask("prism::Get");
   runtime::WorkerPool::BlockedScope lend_cpu;  // a task blocked here lends its CPU
   return rt->objects().Get(ids, timeout_ms);
 }
 
 std::vector<bool> WaitObjects(const std::vector<ObjectId>& ids, int num_objects,
                               int64_t timeout_ms) {
-  auto rt = Need("prism::Wait");
+  auto rt = NeedInTask("prism::Wait");
   runtime::WorkerPool::BlockedScope lend_cpu;
   return rt->objects().Wait(ids, num_objects, timeout_ms);
 }

@@ -14,9 +14,11 @@ int64_t ClusterView::EstimatedLoadLocked(const RankState& s) const {
   return std::max(estimate, s.mine_in_flight);
 }
 
-Rank ClusterView::Pick(const ResourceSet& demand, std::string* missing, bool for_actor) {
+Rank ClusterView::Pick(const ResourceSet& demand, std::string* missing, bool for_actor,
+                       Rank preferred) {
   std::lock_guard lock(mu_);
   int n = static_cast<int>(state_.size());
+  double preferred_score = std::numeric_limits<double>::infinity();
   Rank best = kNoRank;
   double best_score = std::numeric_limits<double>::infinity();
   bool any_fits_alive = false;
@@ -31,6 +33,7 @@ Rank ClusterView::Pick(const ResourceSet& demand, std::string* missing, bool for
         std::max<double>(1.0, static_cast<double>(capacity_[r].Units("CPU")) / kResourceUnit);
     int64_t load = EstimatedLoadLocked(s) + (for_actor ? s.actors_placed : 0);
     double score = static_cast<double>(load + 1) / cpus;
+    if (r == preferred) preferred_score = score;
     // Prefer this rank on ties: no network hop.
     if (score < best_score || (score == best_score && r == self_)) {
       best = r;
@@ -48,6 +51,11 @@ Rank ClusterView::Pick(const ResourceSet& demand, std::string* missing, bool for
       }
     }
   }
+  // Data locality: the rank holding the arguments wins unless it is busier than the best rank by
+  // more than one task per CPU (the load it reported with its last result may still count it).
+  if (preferred_score != std::numeric_limits<double>::infinity() &&
+      preferred_score <= best_score + 1.0)
+    return preferred;
   return best;
 }
 

@@ -25,8 +25,11 @@ class ClusterView {
   /// whose capacity fits, this rank first on ties. kNoRank when no live rank fits; then
   /// `missing` names the resource no rank has enough of.
   /// With `for_actor`, the actors this owner placed on a rank count as load too, so that actors
-  /// spread over the ranks.
-  Rank Pick(const ResourceSet& demand, std::string* missing, bool for_actor = false);
+  /// spread over the ranks. A live `preferred` rank (where the task's large arguments are) wins
+  /// when it fits and its load per CPU is within one task of the best rank's (data locality,
+  /// SCHED-08).
+  Rank Pick(const ResourceSet& demand, std::string* missing, bool for_actor = false,
+            Rank preferred = kNoRank);
 
   void OnSubmitted(Rank rank);
   void OnActorPlaced(Rank rank);

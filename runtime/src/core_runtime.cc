@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <map>
 #include <thread>
@@ -15,6 +16,8 @@
 #include "prism/common/wire.h"
 #include "prism/runtime/errors.h"
 #include "prism/transport/mpi_bootstrap.h"
+#include "services.h"
+#include "signals.h"
 
 namespace prism::runtime {
 namespace {
@@ -30,6 +33,20 @@ std::atomic<std::shared_ptr<CoreRuntime>> g_runtime;
 // initialised only once per process.
 std::unique_ptr<transport::Bootstrap> g_bootstrap;
 std::once_flag g_atexit_once;
+// Shutdown signals, watched for the whole process (dispositions are process-wide); installed by
+// the first Init, never destroyed on its own thread (the signal path ends the process).
+std::unique_ptr<SignalWatcher> g_signals;
+// Set while the driver shuts down for a signal: the application's threads, which may see the
+// runtime go away (an exception from Get, a return from main), wait for the process to end.
+std::atomic<bool> g_signal_shutdown{false};
+// A scheduler rank that is already leaving (Serve tearing down) when a shutdown signal comes
+// finishes its exit, with 128 + this signal as its code.
+std::atomic<bool> g_leaving{false};
+std::atomic<int> g_late_signal{0};
+
+[[noreturn]] void WaitForSignalExit() {
+  while (true) pause();
+}
 
 // Ends the process if a shutdown step hangs (a dead peer in MPI_Finalize, a task that never
 // returns): exit code `code` after `timeout_ms`, unless Disarm()ed.
@@ -120,6 +137,7 @@ void CoreRuntime::Initialize(const Config& config, int argc, char** argv) {
   }
   std::call_once(g_atexit_once, [] {
     std::atexit([] {
+      if (g_signal_shutdown.load()) WaitForSignalExit();
       // The driver forgot prism::Shutdown: end the job so that no rank waits for ever.
       if (Current()) Finalize();
       if (g_bootstrap) g_bootstrap->Finalize();
@@ -175,7 +193,7 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv,
   job_ = *job;
 
   std::string log_dir = job_.session_dir + "/logs";
-  if (Status s = MakeDirectories(log_dir); !s) Fail(s.error().message);
+  if (Status s = CreateSessionDirectories(job_); !s) Fail(s.error().message);
   log::LogOptions log_options;
   log_options.rank = rank_;
   log_options.file = fmt::format("{}/rank-{}.log", log_dir, rank_);
@@ -187,11 +205,27 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv,
              bootstrap.launcher(), job_.job_id.Hex(), job_.job_namespace);
   Log().debug("configuration:\n{}", config_.Describe());
 
+  // Where this rank runs (collective); threads started from here on inherit its binding.
+  std::vector<std::string> binding_warnings;
+  binding_ = BindRank(bootstrap, config_, &binding_warnings);
+  for (const auto& w : binding_warnings) Log().warn("{}", w);
+  Log().info("placement: {}; topology loaded in {:.1f} ms", binding_.Describe(),
+             binding_.topology_load_ms);
+  if (binding_.pin) {
+    if (Status s = PinCurrentThread(binding_.cpus.pus()); !s) Log().warn("{}", s.error().message);
+  }
+  gpus_ = std::make_unique<GpuSlots>(binding_.gpu_ids);
+
   // Capacities of every rank, exchanged once.
-  double cpus = config_.num_cpus >= 0 ? config_.num_cpus : AutoCpus(bootstrap.local_size());
+  double cpus = binding_.cpus.empty() ? AutoCpus(bootstrap.local_size()) : binding_.cpus.size();
+  if (config_.num_cpus >= 0) cpus = config_.num_cpus;
   if (rank_ == 0 && config_.head_cpus >= 0) cpus = config_.head_cpus;
   ResourceSet capacity;
   if (Status s = capacity.Set("CPU", cpus); !s) Fail(s.error().message);
+  if (!binding_.gpu_ids.empty()) {
+    if (Status s = capacity.Set("GPU", static_cast<double>(binding_.gpu_ids.size())); !s)
+      Fail(s.error().message);
+  }
   auto all = bootstrap.AllGather(EncodeResources(capacity));
   if (!all) Fail(all.error().ToString());
   std::vector<ResourceSet> capacities;
@@ -210,7 +244,44 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv,
   transport_ = std::move(*transport);
 
   pool_ = objstore::BufferPool::Create({});
-  store_ = std::make_unique<objstore::ObjectStore>(objstore::ObjectStoreOptions{});
+  objstore::ObjectStoreOptions store_options;
+  if (config_.object_store_memory < 0) {
+    Fail(fmt::format("object_store_memory={} is negative (bytes; 0: the default)",
+                     config_.object_store_memory));
+  }
+  if (!(config_.spill_fs_capacity_threshold > 0)) {
+    Fail(fmt::format("spill_fs_capacity_threshold={} is not above 0 (a fraction; 1: no check)",
+                     config_.spill_fs_capacity_threshold));
+  }
+  if (config_.object_store_memory > 0) {
+    store_options.capacity_bytes = static_cast<size_t>(config_.object_store_memory);
+  } else {
+    auto node_limit = objstore::DetectNodeMemoryLimit(objstore::MemorySources::System());
+    if (!node_limit) Fail(node_limit.error().message);
+    store_options.capacity_bytes =
+        objstore::DefaultStoreCapacity(node_limit->bytes, bootstrap.local_size());
+    Log().info("object store: {} bytes, 30% of this rank's share of {} bytes ({}) over {} ranks",
+               store_options.capacity_bytes, node_limit->bytes, node_limit->source,
+               bootstrap.local_size());
+  }
+  if (config_.object_spilling) {
+    // Each rank spills into a folder of its own, which its store removes at the end.
+    std::string dirs = config_.spill_dir.empty() ? job_.session_dir + "/spill" : config_.spill_dir;
+    for (size_t start = 0; start <= dirs.size();) {
+      size_t end = std::min(dirs.find(':', start), dirs.size());
+      std::string dir = dirs.substr(start, end - start);
+      if (!dir.empty()) {
+        store_options.spill_directories.push_back(
+            config_.spill_dir.empty()
+                ? fmt::format("{}/rank-{}", dir, rank_)
+                : fmt::format("{}/prism-{}-rank-{}", dir, job_.job_id.Hex(), rank_));
+      }
+      start = end + 1;
+    }
+  }
+  spill_dirs_ = store_options.spill_directories;
+  store_options.spill_fs_capacity_threshold = config_.spill_fs_capacity_threshold;
+  store_ = std::make_unique<objstore::ObjectStore>(store_options);
   objstore::ObjectTransferOptions transfer_options;
   transfer_options.rma_threshold_bytes = static_cast<size_t>(config_.rma_threshold_bytes);
   transfer_options.mode = config_.transfer_mode;
@@ -221,14 +292,43 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv,
   object_options.get_spin_ns = config_.get_spin_us * 1000;
   objects_ =
       std::make_unique<ObjectManager>(*transport_, *store_, *transfer_, pool_, object_options);
+  // The memory monitor watches this rank's share of its node's memory.
+  if (!(config_.memory_usage_threshold > 0 && config_.memory_usage_threshold <= 1)) {
+    Fail(fmt::format("memory_usage_threshold={} is not in (0, 1]", config_.memory_usage_threshold));
+  }
+  if (config_.memory_limit < 0 || config_.memory_monitor_refresh_ms < 0) {
+    Fail(fmt::format("memory_limit={} and memory_monitor_refresh_ms={} must not be negative",
+                     config_.memory_limit, config_.memory_monitor_refresh_ms));
+  }
+  MemoryMonitor::Options monitor_options;
+  monitor_options.limit_bytes = static_cast<uint64_t>(config_.memory_limit);
+  if (monitor_options.limit_bytes == 0) {
+    auto node_limit = objstore::DetectNodeMemoryLimit(objstore::MemorySources::System());
+    if (!node_limit) Fail(node_limit.error().message);
+    monitor_options.limit_bytes = node_limit->bytes / std::max(1, bootstrap.local_size());
+  }
+  monitor_options.threshold = config_.memory_usage_threshold;
+  monitor_options.refresh_ms = config_.memory_monitor_refresh_ms;
+  monitor_options.usage = &ResidentBytes;
+  memory_ = std::make_unique<MemoryReporter>(*transport_, *store_, *objects_,
+                                             monitor_options.limit_bytes);
   view_ = std::make_unique<ClusterView>(rank_, capacities);
   WorkerPool::Options worker_options;
   worker_options.cpu_units = capacity.Units("CPU");
   worker_options.max_threads = config_.max_worker_threads;
   worker_options.spin_ns = config_.worker_spin_us * 1000;
+  int first_threads =
+      static_cast<int>((worker_options.cpu_units + kResourceUnit - 1) / kResourceUnit);
+  worker_options.thread_cpus = binding_.WorkerCpus(first_threads);
+  if (binding_.pin) worker_options.spare_cpus = binding_.cpus.pus();
   workers_ = std::make_unique<WorkerPool>(*transport_, worker_options);
-  executor_ = std::make_unique<TaskExecutor>(*transport_, *store_, *transfer_, pool_, *workers_,
-                                             TaskExecutor::Options{config_.max_inline_bytes});
+  executor_ =
+      std::make_unique<TaskExecutor>(*transport_, *store_, *transfer_, *objects_, pool_, *workers_,
+                                     TaskExecutor::Options{config_.max_inline_bytes});
+  monitor_ =
+      std::make_unique<MemoryMonitor>(monitor_options, [this] { executor_->ReleaseParked(); });
+  executor_->SetMemoryMonitor(monitor_.get());
+  executor_->SetGpuSlots(gpus_.get());
   tasks_ = std::make_unique<TaskManager>(*transport_, *objects_, *view_, *executor_, pool_,
                                          TaskManager::Options{config_.max_inline_bytes});
   actor_executor_ = std::make_unique<ActorExecutor>(
@@ -240,6 +340,7 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv,
         actors_->ReleaseName(scope, name, actor);
       });
   executor_->SetActorExecutor(actor_executor_.get());
+  actor_executor_->SetGpuSlots(gpus_.get());
   ActorManager::Options actor_options;
   actor_options.job_namespace = job_.job_namespace;
   actor_options.request_timeout_ms = config_.startup_timeout_ms;
@@ -248,11 +349,15 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv,
 
   transfer_->RegisterHandlers();
   objects_->RegisterHandlers();
+  memory_->RegisterHandlers();
   executor_->RegisterHandlers();
   tasks_->RegisterHandlers();
   actor_executor_->RegisterHandlers();
   actors_->RegisterHandlers();
   RegisterShutdownHandlers();
+  kv_ = std::make_unique<KvStore>(*transport_, rank_);
+  kv_->RegisterHandlers();
+  InstallServiceForwarders(*transport_);  // collective message types and failure notices
   transport_->AddPeerFailureHandler(
       [this](Rank r, const std::string& why) { OnPeerFailure(r, why); });
   ready_.assign(size_, false);
@@ -264,7 +369,10 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv,
 void CoreRuntime::Start() {
   if (Status s = transport_->Start(*bootstrap_); !s) Fail(s.error().ToString());
   workers_->Start();
+  monitor_->Start();
   if (rank_ == 0) {
+    memory_files_ = std::make_unique<MemoryFileService>(*memory_, job_.session_dir);
+    memory_files_->Start();  // answers `prism memory`
     std::ofstream info(job_.session_dir + "/job_info");
     info << "job_id " << job_.job_id.Hex() << "\nnamespace " << job_.job_namespace << "\nranks "
          << size_ << "\nlauncher " << bootstrap_->launcher() << "\n";
@@ -275,6 +383,45 @@ void CoreRuntime::Start() {
     WriteStatus("running");
   }
   Log().info("ready: {} CPU, {} worker threads", capacity_.Amount("CPU"), workers_->threads());
+  if (!g_signals) {
+    auto signals = ParseSignalList(config_.shutdown_signals);
+    if (!signals) Fail(signals.error().message);
+    if (!signals->empty()) {
+      auto watcher = SignalWatcher::Start(*signals, [](int signal) {
+        if (auto rt = Current()) {
+          rt->OnShutdownSignal(signal);
+        } else if (g_leaving.load()) {
+          g_late_signal.store(signal);
+        } else {
+          log::Flush();  // no job (after prism::Shutdown): the signal's usual end
+          _exit(128 + signal);
+        }
+      });
+      if (!watcher) Fail(watcher.error().message);
+      g_signals = std::move(*watcher);
+    }
+  }
+}
+
+void CoreRuntime::OnShutdownSignal(int signal) {
+  int code = 128 + signal;
+  Log().warn("{} received: shutting down, exit code {}", SignalName(signal), code);
+  if (rank_ != 0) {
+    exit_code_.store(code);
+    exit_requested_.store(true);
+    state_event_.Notify();
+    return;  // Serve() tears down and exits
+  }
+  // The driver: prism::Shutdown's work on this thread while the application's threads may still
+  // run, then leave at once (no atexit handlers or static destructors under their feet). An
+  // application thread that fails because the runtime went away waits for that exit.
+  g_signal_shutdown.store(true);
+  std::set_terminate([] { WaitForSignalExit(); });
+  Finalize();
+  RemoveRankFiles(job_, spill_dirs_);
+  Log().info("exiting with code {} after {}", code, SignalName(signal));
+  log::Flush();
+  _exit(code);
 }
 
 ResourceSet CoreRuntime::ClusterCapacity() const {
@@ -337,6 +484,7 @@ void CoreRuntime::Serve() {
   int code = exit_code_.load();
   {
     ShutdownWatchdog watchdog(config_.shutdown_timeout_ms, code, "shutdown of this rank");
+    g_leaving.store(true);
     g_runtime.store(nullptr);
     TearDown();
     // After a rank died, Open MPI's MPI_Finalize can hang in its closing fence (seen with
@@ -346,10 +494,23 @@ void CoreRuntime::Serve() {
     } else {
       bootstrap_->FinalizeForExit();
     }
+    // A dead driver removes nothing: its scratch on this host goes with ours.
+    if (DriverDied()) {
+      if (bootstrap_->hostnames()[0] == hostname_) {
+        RemoveRankFiles(job_, RenameRankDirs(spill_dirs_, rank_, 0));
+      }
+      WriteStatus("failed: the driver (rank 0) died");
+    }
   }
+  if (int signal = g_late_signal.load(); signal != 0) code = 128 + signal;
   Log().info("exiting with code {}", code);
   log::Flush();
   std::exit(code);
+}
+
+bool CoreRuntime::DriverDied() {
+  std::lock_guard lock(state_mu_);
+  return std::find(dead_.begin(), dead_.end(), 0) != dead_.end();
 }
 
 bool CoreRuntime::LostRanks() {
@@ -422,10 +583,13 @@ void CoreRuntime::TearDown() {
         o.entries, o.owned, o.freed, s.objects, s.primary_bytes, s.secondary_bytes,
         p.allocated_bytes, p.cached_bytes, tasks_ ? tasks_->in_flight() : 0);
   }
+  if (memory_files_) memory_files_->Stop();
+  if (monitor_) monitor_->Stop();
   if (workers_) workers_->Stop();
   if (actor_executor_) actor_executor_->Clear();  // actors' destructors, after their last calls
   if (pool_) pool_->DropRegistrations();
   if (transport_) transport_->Stop();
+  RemoveRankFiles(job_, spill_dirs_);  // spilled objects; logs and status stay
 }
 
 void CoreRuntime::WriteStatus(const std::string& status) const {
@@ -439,12 +603,16 @@ CoreRuntime::~CoreRuntime() {
   actors_.reset();
   actor_executor_.reset();
   tasks_.reset();
+  monitor_.reset();
+  memory_files_.reset();
   executor_.reset();
   workers_.reset();
   view_.reset();
+  memory_.reset();
   objects_.reset();
   transfer_.reset();
   store_.reset();
+  kv_.reset();
   transport_.reset();
 }
 

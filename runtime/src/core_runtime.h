@@ -20,7 +20,13 @@
 
 #include "actor_executor.h"
 #include "actor_manager.h"
+#include "binding.h"
 #include "cluster_view.h"
+#include "gpu_slots.h"
+#include "kv_store.h"
+#include "memory_file_service.h"
+#include "memory_monitor.h"
+#include "memory_reporter.h"
 #include "object_manager.h"
 #include "prism/common/config.h"
 #include "prism/common/futex.h"
@@ -53,10 +59,19 @@ class CoreRuntime {
   const std::string& hostname() const { return hostname_; }
   const SystemConfig& config() const { return config_; }
   ObjectManager& objects() { return *objects_; }
+  MemoryReporter& memory() { return *memory_; }
   TaskManager& tasks() { return *tasks_; }
   ActorManager& actors() { return *actors_; }
+  KvStore& kv() { return *kv_; }
   transport::Transport& transport() { return *transport_; }
   const std::shared_ptr<objstore::BufferPool>& pool() const { return pool_; }
+  /// This rank's GPUs and who holds them (prism::GetGpuIds).
+  GpuSlots& gpus() { return *gpus_; }
+  /// Where this rank runs (cpus, GPUs, pinning).
+  const RankBinding& binding() const { return binding_; }
+  /// A shutdown signal arrived (SignalWatcher thread): the driver shuts the job down and exits
+  /// with 128 + signal; another rank leaves the job with that code.
+  void OnShutdownSignal(int signal);
   /// Every live rank's capacity, summed.
   ResourceSet ClusterCapacity() const;
 
@@ -72,6 +87,7 @@ class CoreRuntime {
   void TearDown();
   void WriteStatus(const std::string& status) const;
   bool LostRanks();
+  bool DriverDied();
 
   SystemConfig config_;
   Rank rank_ = 0;
@@ -79,6 +95,9 @@ class CoreRuntime {
   std::string hostname_;
   JobInfo job_;
   transport::Bootstrap* bootstrap_ = nullptr;
+  RankBinding binding_;
+  std::vector<std::string> spill_dirs_;  // this rank's, removed whenever it leaves
+  std::unique_ptr<GpuSlots> gpus_;
   ResourceSet capacity_;                 // this rank's
   std::vector<ResourceSet> capacities_;  // every rank's
 
@@ -87,12 +106,16 @@ class CoreRuntime {
   std::unique_ptr<objstore::ObjectStore> store_;
   std::unique_ptr<objstore::ObjectTransfer> transfer_;
   std::unique_ptr<ObjectManager> objects_;
+  std::unique_ptr<MemoryReporter> memory_;
+  std::unique_ptr<MemoryMonitor> monitor_;
+  std::unique_ptr<MemoryFileService> memory_files_;  // rank 0: `prism memory`
   std::unique_ptr<ClusterView> view_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<TaskExecutor> executor_;
   std::unique_ptr<TaskManager> tasks_;
   std::unique_ptr<ActorExecutor> actor_executor_;
   std::unique_ptr<ActorManager> actors_;
+  std::unique_ptr<KvStore> kv_;  // the controller key-value store (table on rank 0)
   bool torn_down_ = false;
 
   // Shutdown and failures.

@@ -92,6 +92,10 @@ void ThrowStoredError(const ObjectBuffer& buffer) {
       throw TaskUnschedulableError(message);
     case runtime::ErrorKind::kActorDied:
       throw ActorDiedError(message);
+    case runtime::ErrorKind::kObjectStoreFull:
+      throw ObjectStoreFullError(message);
+    case runtime::ErrorKind::kOutOfMemory:
+      throw OutOfMemoryError(message);
     case runtime::ErrorKind::kSystem:
       break;
   }

@@ -188,6 +188,8 @@ std::vector<std::byte> EncodeTaskResult(const TaskResult& result) {
     w.U8(1);
     w.U64(result.stored_size);
   }
+  w.U32(static_cast<uint32_t>(result.contained.size()));
+  for (const ObjectId& id : result.contained) w.Object(id);
   return out;
 }
 
@@ -205,6 +207,9 @@ Result<TaskResult> DecodeTaskResult(std::span<const std::byte> bytes,
   } else {
     r.Fail();
   }
+  uint32_t contained = r.Count(kObjectIdBytes);
+  result.contained.reserve(contained);
+  for (uint32_t i = 0; i < contained && r.ok(); ++i) result.contained.push_back(r.Object());
   if (!r.AtEnd() || result.id.IsNil()) return Malformed("task result");
   return result;
 }
@@ -339,6 +344,40 @@ Result<std::vector<ObjectId>> DecodeObjectIds(std::span<const std::byte> bytes) 
   for (uint32_t i = 0; i < n && r.ok(); ++i) ids.push_back(r.Object());
   if (!r.AtEnd()) return Malformed("object id list");
   return ids;
+}
+
+std::vector<std::byte> EncodeBorrowRequest(const BorrowRequest& request) {
+  std::vector<std::byte> out;
+  WireWriter w(out);
+  w.U64(request.seq);
+  w.U32(static_cast<uint32_t>(request.ids.size()));
+  for (const auto& id : request.ids) w.Object(id);
+  return out;
+}
+
+Result<BorrowRequest> DecodeBorrowRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  BorrowRequest request;
+  request.seq = r.U64();
+  uint32_t n = r.Count(kObjectIdBytes);
+  request.ids.reserve(n);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) request.ids.push_back(r.Object());
+  if (!r.AtEnd()) return Malformed("borrow request");
+  return request;
+}
+
+std::vector<std::byte> EncodeTaskIdMessage(const TaskId& id) {
+  std::vector<std::byte> out;
+  WireWriter w(out);
+  w.Task(id);
+  return out;
+}
+
+Result<TaskId> DecodeTaskIdMessage(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  TaskId id = r.Task();
+  if (!r.AtEnd() || id.IsNil()) return Malformed("task id");
+  return id;
 }
 
 }  // namespace prism::runtime

@@ -25,14 +25,21 @@ enum RuntimeMessage : transport::MessageType {
   kTaskDone,                                    ///< executor -> owner: TaskResult
   kObjectStatusRequest,                         ///< borrower -> owner: ObjectId
   kObjectStatusReply,                           ///< owner -> borrower: ObjectStatus
-  kFreeObjects,       ///< owner -> holder: ObjectIds whose primary copy can go
-  kShutdownPrepare,   ///< driver -> all: stop taking work
-  kShutdownReady,     ///< all -> driver: drained
-  kShutdownCommit,    ///< driver -> all: leave now
-  kKillActor,         ///< any -> actor's rank: KillRequest
-  kActorNameRequest,  ///< any -> rank 0: NameRequest
-  kActorNameReply,    ///< rank 0 -> requester: NameReply
+  kFreeObjects,        ///< owner -> holder: ObjectIds whose primary copy can go
+  kShutdownPrepare,    ///< driver -> all: stop taking work
+  kShutdownReady,      ///< all -> driver: drained
+  kShutdownCommit,     ///< driver -> all: leave now
+  kKillActor,          ///< any -> actor's rank: KillRequest
+  kActorNameRequest,   ///< any -> rank 0: NameRequest
+  kActorNameReply,     ///< rank 0 -> requester: NameReply
+  kAddBorrower,        ///< borrower -> owner: BorrowRequest (it now holds these ids)
+  kBorrowerAdded,      ///< owner -> borrower: BorrowRequest (seq only: registration done)
+  kRemoveBorrower,     ///< borrower -> owner: ObjectIds it no longer holds
+  kReleaseReturnHold,  ///< owner -> executor: TaskId whose return's nested refs it recorded
+  kMemoryRequest,      ///< any -> all: request id (MemorySummary)
+  kMemoryReply,        ///< all -> requester: RankMemoryReport
 };
+static_assert(kMemoryReply < transport::kCollectiveTypesBegin);
 
 /// What a task spec asks an executor to do.
 enum class TaskKind : uint8_t {
@@ -110,9 +117,17 @@ struct NameReply {
 /// How a task ended, as its owner learns it.
 struct TaskResult {
   TaskId id;
-  BufferPtr value;            // inline result (value or error object), or null when stored
-  uint64_t stored_size = 0;   // result kept in the executor's store (value == null)
-  int64_t executor_load = 0;  // executor's queued + running tasks, for the owner's view
+  BufferPtr value;                  // inline result (value or error object), or null when stored
+  uint64_t stored_size = 0;         // result kept in the executor's store (value == null)
+  int64_t executor_load = 0;        // executor's queued + running tasks, for the owner's view
+  std::vector<ObjectId> contained;  // ObjectRefs serialized inside the result
+};
+
+/// A borrower's registration with an owner (kAddBorrower), and its acknowledgement
+/// (kBorrowerAdded, ids empty).
+struct BorrowRequest {
+  uint64_t seq = 0;
+  std::vector<ObjectId> ids;
 };
 
 /// The owner's answer about an object.
@@ -148,6 +163,11 @@ std::vector<std::byte> EncodeNameRequest(const NameRequest& request);
 Result<NameRequest> DecodeNameRequest(std::span<const std::byte> bytes);
 std::vector<std::byte> EncodeNameReply(const NameReply& reply);
 Result<NameReply> DecodeNameReply(std::span<const std::byte> bytes);
+
+std::vector<std::byte> EncodeBorrowRequest(const BorrowRequest& request);
+Result<BorrowRequest> DecodeBorrowRequest(std::span<const std::byte> bytes);
+std::vector<std::byte> EncodeTaskIdMessage(const TaskId& id);
+Result<TaskId> DecodeTaskIdMessage(std::span<const std::byte> bytes);
 
 std::vector<std::byte> EncodeObjectIds(std::span<const ObjectId> ids);
 Result<std::vector<ObjectId>> DecodeObjectIds(std::span<const std::byte> bytes);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "prism/common/clock.h"
 #include "prism/common/logging.h"
 #include "prism/runtime/errors.h"
@@ -33,6 +35,15 @@ void ObjectManager::RegisterHandlers() {
                         [this](Rank s, std::span<const std::byte> p) { OnStatusReply(s, p); });
   transport_.SetHandler(kFreeObjects,
                         [this](Rank s, std::span<const std::byte> p) { OnFreeObjects(s, p); });
+  transport_.SetHandler(kAddBorrower,
+                        [this](Rank s, std::span<const std::byte> p) { OnAddBorrower(s, p); });
+  transport_.SetHandler(kBorrowerAdded,
+                        [this](Rank s, std::span<const std::byte> p) { OnBorrowerAdded(s, p); });
+  transport_.SetHandler(kRemoveBorrower,
+                        [this](Rank s, std::span<const std::byte> p) { OnRemoveBorrower(s, p); });
+  transport_.SetHandler(kReleaseReturnHold, [this](Rank s, std::span<const std::byte> p) {
+    OnReleaseReturnHold(s, p);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -49,16 +60,36 @@ ObjectId ObjectManager::PutPinned(BufferPtr value) {
 ObjectId ObjectManager::StoreNew(BufferPtr value, int64_t local_refs, int64_t pins) {
   ObjectId id = ObjectId::ForPut(self_, next_put_.fetch_add(1, std::memory_order_relaxed));
   uint64_t size = value->size();
-  store_.Add(id, std::move(value), /*primary=*/true);
-  Shard& shard = ShardOf(id);
-  std::lock_guard lock(shard.mu);
-  Entry& e = shard.entries[id];
-  e.owned = true;
-  e.ready = true;
-  e.location = self_;
-  e.size = size;
-  e.local_refs = local_refs;
-  e.pins = pins;
+  const std::vector<ObjectId>& contained = value->contained_refs();
+  // The nested refs are held by this object from now on (their handles may go at once).
+  for (const ObjectId& c : contained) AddHold(c, Hold::kContained);
+  {
+    Shard& shard = ShardOf(id);
+    std::lock_guard lock(shard.mu);
+    Entry& e = shard.entries[id];
+    e.owned = true;
+    e.ready = true;
+    e.location = self_;
+    e.size = size;
+    e.local_refs = local_refs;
+    e.pins = pins;
+    e.contains = contained;
+  }
+  Status added = store_.Add(id, std::move(value), objstore::CopyKind::kPrimary);
+  if (!added) {
+    Shard& shard = ShardOf(id);
+    std::optional<Release> release;
+    {
+      std::lock_guard lock(shard.mu);
+      auto it = shard.entries.find(id);
+      it->second.local_refs = 0;
+      it->second.pins = 0;
+      release = MaybeRelease(shard, it);
+    }
+    if (release) DoRelease(*release);
+    throw ObjectStoreFullError(fmt::format("prism::Put: object of {} bytes does not fit: {}", size,
+                                           added.error().message));
+  }
   return id;
 }
 
@@ -89,17 +120,31 @@ void ObjectManager::Fire(const ObjectId& id, Readiness readiness) {
   for (auto& cb : readiness.callbacks) cb(readiness.info);
 }
 
-void ObjectManager::SetValue(const ObjectId& id, BufferPtr value) {
+void ObjectManager::SetValue(const ObjectId& id, BufferPtr value,
+                             const std::vector<ObjectId>& contained) {
   uint64_t size = value->size();
-  store_.Add(id, std::move(value), /*primary=*/true);
-  Settle(id, self_, size);
+  Status added = store_.Add(id, std::move(value), objstore::CopyKind::kPrimary);
+  if (!added) {
+    // The result cannot stay here: readers get the reason instead of the value.
+    BufferPtr error =
+        MakeErrorObject(pool_, ErrorKind::kObjectStoreFull, "", self_,
+                        fmt::format("{} ({} bytes) did not fit in the object store of rank {}: {}",
+                                    id.ToString(), size, self_, added.error().message));
+    size = error->size();
+    store_.Add(id, std::move(error), /*primary=*/true);
+  }
+  Settle(id, self_, size, contained);
 }
 
-void ObjectManager::SetLocation(const ObjectId& id, Rank location, uint64_t size) {
-  Settle(id, location, size);
+void ObjectManager::SetLocation(const ObjectId& id, Rank location, uint64_t size,
+                                const std::vector<ObjectId>& contained) {
+  Settle(id, location, size, contained);
 }
 
-void ObjectManager::Settle(const ObjectId& id, Rank location, uint64_t size) {
+void ObjectManager::Settle(const ObjectId& id, Rank location, uint64_t size,
+                           const std::vector<ObjectId>& contained) {
+  // The nested refs are held by this object from now on.
+  for (const ObjectId& c : contained) AddHold(c, Hold::kContained);
   Readiness readiness;
   std::optional<Release> release;
   {
@@ -108,8 +153,9 @@ void ObjectManager::Settle(const ObjectId& id, Rank location, uint64_t size) {
     auto it = shard.entries.find(id);
     if (it == shard.entries.end()) {
       // Nobody holds a reference any more: the value is not needed.
-      release = Release{id, true, location};
+      release = Release{id, true, false, location, contained};
     } else {
+      it->second.contains = contained;
       readiness = MarkReady(it->second, location, size);
       if (readiness.callbacks.empty() && readiness.remote_waiters.empty()) {
         release = MaybeRelease(shard, it);
@@ -124,83 +170,243 @@ void ObjectManager::Settle(const ObjectId& id, Rank location, uint64_t size) {
 // References and freeing
 
 bool ObjectManager::Releasable(const Entry& e) const {
-  if (e.local_refs > 0 || e.pins > 0 || !e.waiting.empty() || !e.remote_waiters.empty())
+  if (e.local_refs > 0 || e.pins > 0 || e.contained_by > 0 || e.escaped || !e.waiting.empty() ||
+      !e.remote_waiters.empty())
     return false;
   if (!e.owned) return true;
-  return e.ready && !e.escaped;
+  return e.ready && e.borrowers.empty();
 }
 
 std::optional<ObjectManager::Release> ObjectManager::MaybeRelease(
     Shard& shard, std::unordered_map<ObjectId, Entry>::iterator it) {
   if (!Releasable(it->second)) return std::nullopt;
-  Release r{it->first, it->second.owned, it->second.location};
+  Entry& e = it->second;
+  Release r{it->first, e.owned, e.registered, e.location, std::move(e.contains)};
   shard.entries.erase(it);
   return r;
 }
 
 void ObjectManager::DoRelease(const Release& r) {
-  if (!r.owned) return;  // a borrower's copies are secondary: the store ages them out
+  if (!r.owned) {
+    // A pulled copy goes with the last hold (a primary copy made here stays: its owner frees
+    // it). The owner is told once the registrations sent before now are acknowledged.
+    store_.RemoveSecondary(r.id);
+    if (r.registered) {
+      AfterRegistrations([this, id = r.id] {
+        ObjectId ids[1] = {id};
+        if (transport_.IsAlive(id.owner))
+          (void)transport_.Send(id.owner, kRemoveBorrower, EncodeObjectIds(ids));
+      });
+    }
+    return;
+  }
   freed_.fetch_add(1, std::memory_order_relaxed);
   store_.Remove(r.id);
   if (r.location != self_ && r.location != kNoRank && transport_.IsAlive(r.location)) {
     ObjectId ids[1] = {r.id};
     (void)transport_.Send(r.location, kFreeObjects, EncodeObjectIds(ids));
   }
+  for (const ObjectId& c : r.contains) RemoveHold(c, Hold::kContained);
 }
 
-void ObjectManager::AddLocalRef(const ObjectId& id) {
-  Shard& shard = ShardOf(id);
-  std::lock_guard lock(shard.mu);
-  auto it = shard.entries.find(id);
-  if (it != shard.entries.end()) {
-    ++it->second.local_refs;
-  } else if (id.owner != self_) {
-    shard.entries[id].local_refs = 1;
-  } else {
-    Log().warn("a reference to {} was copied after the object was freed", id.ToString());
+void ObjectManager::AddHold(const ObjectId& id, Hold kind) {
+  uint64_t registration = 0;
+  {
+    Shard& shard = ShardOf(id);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.entries.find(id);
+    if (it == shard.entries.end()) {
+      if (id.owner == self_) {
+        Log().warn("a reference to {} was copied after the object was freed", id.ToString());
+        return;
+      }
+      it = shard.entries.emplace(id, Entry{}).first;
+    }
+    Entry& e = it->second;
+    switch (kind) {
+      case Hold::kLocal:
+        ++e.local_refs;
+        break;
+      case Hold::kPin:
+        ++e.pins;
+        break;
+      case Hold::kContained:
+        ++e.contained_by;
+        break;
+    }
+    if (!e.owned && !e.registered) {
+      // Numbered under the entry's lock: a release of this entry on another thread then waits
+      // for this registration (AfterRegistrations) even before it is sent.
+      e.registered = true;
+      std::lock_guard reg_lock(reg_mu_);
+      registration = ++next_reg_seq_;
+      registrations_.emplace(registration, id.owner);
+    }
   }
+  if (registration != 0) Register(id, registration);
 }
 
-void ObjectManager::RemoveLocalRef(const ObjectId& id) {
+void ObjectManager::RemoveHold(const ObjectId& id, Hold kind) {
   std::optional<Release> release;
   {
     Shard& shard = ShardOf(id);
     std::lock_guard lock(shard.mu);
     auto it = shard.entries.find(id);
     if (it == shard.entries.end()) return;
-    --it->second.local_refs;
+    Entry& e = it->second;
+    int64_t& count = kind == Hold::kLocal ? e.local_refs
+                     : kind == Hold::kPin ? e.pins
+                                          : e.contained_by;
+    if (count <= 0) {
+      Log().warn("{}: a hold was released more often than taken", id.ToString());
+      return;
+    }
+    --count;
     release = MaybeRelease(shard, it);
   }
   if (release) DoRelease(*release);
 }
 
-void ObjectManager::OnRefSerialized(const ObjectId& id) {
-  if (id.owner != self_) return;  // escaped already when the owner first let it go
+void ObjectManager::AddLocalRef(const ObjectId& id) { AddHold(id, Hold::kLocal); }
+void ObjectManager::RemoveLocalRef(const ObjectId& id) { RemoveHold(id, Hold::kLocal); }
+void ObjectManager::Pin(const ObjectId& id) { AddHold(id, Hold::kPin); }
+void ObjectManager::Unpin(const ObjectId& id) { RemoveHold(id, Hold::kPin); }
+void ObjectManager::AddContainedRef(const ObjectId& id) { AddHold(id, Hold::kContained); }
+void ObjectManager::RemoveContainedRef(const ObjectId& id) { RemoveHold(id, Hold::kContained); }
+void ObjectManager::OnRefDeserialized(const ObjectId& id) { AddHold(id, Hold::kLocal); }
+
+void ObjectManager::OnRefSerializedOutOfBand(const ObjectId& id) {
   Shard& shard = ShardOf(id);
   std::lock_guard lock(shard.mu);
   auto it = shard.entries.find(id);
   if (it != shard.entries.end()) it->second.escaped = true;
 }
 
-void ObjectManager::OnRefDeserialized(const ObjectId& id) { AddLocalRef(id); }
+// ---------------------------------------------------------------------------------------------
+// Borrowers
 
-void ObjectManager::Pin(const ObjectId& id) {
-  Shard& shard = ShardOf(id);
-  std::lock_guard lock(shard.mu);
-  ++shard.entries[id].pins;  // a borrowed id gets an entry here if it had none
+void ObjectManager::Register(const ObjectId& id, uint64_t seq) {
+  BorrowRequest request{seq, {id}};
+  if (!transport_.IsAlive(id.owner) ||
+      !transport_.Send(id.owner, kAddBorrower, EncodeBorrowRequest(request))) {
+    RegistrationDone(seq);  // the owner is gone: its objects fail with OwnerDiedError
+  }
 }
 
-void ObjectManager::Unpin(const ObjectId& id) {
-  std::optional<Release> release;
+void ObjectManager::RegistrationDone(uint64_t seq) {
+  std::vector<std::function<void()>> ready;
   {
+    std::lock_guard lock(reg_mu_);
+    registrations_.erase(seq);
+    uint64_t oldest = registrations_.empty() ? UINT64_MAX : registrations_.begin()->first;
+    while (!after_registrations_.empty() && after_registrations_.front().first < oldest) {
+      ready.push_back(std::move(after_registrations_.front().second));
+      after_registrations_.pop_front();
+    }
+  }
+  for (auto& fn : ready) fn();
+}
+
+void ObjectManager::AfterRegistrations(std::function<void()> fn) {
+  {
+    std::lock_guard lock(reg_mu_);
+    if (!registrations_.empty()) {
+      after_registrations_.emplace_back(next_reg_seq_, std::move(fn));
+      return;
+    }
+  }
+  fn();
+}
+
+void ObjectManager::HoldReturn(const TaskId& id, std::shared_ptr<const void> hold) {
+  std::lock_guard lock(holds_mu_);
+  return_holds_[id] = std::move(hold);
+}
+
+void ObjectManager::OnAddBorrower(Rank source, std::span<const std::byte> payload) {
+  auto request = DecodeBorrowRequest(payload);
+  if (!request) {
+    Log().warn("dropped a malformed borrower registration from rank {}", source);
+    return;
+  }
+  for (const ObjectId& id : request->ids) {
+    if (id.owner != self_) {
+      Log().warn("rank {} registered as a borrower of {}, which rank {} does not own", source,
+                 id.ToString(), self_);
+      continue;
+    }
     Shard& shard = ShardOf(id);
     std::lock_guard lock(shard.mu);
     auto it = shard.entries.find(id);
-    if (it == shard.entries.end()) return;
-    --it->second.pins;
-    release = MaybeRelease(shard, it);
+    if (it == shard.entries.end()) {
+      Log().warn("rank {} registered as a borrower of {}, which was already freed", source,
+                 id.ToString());
+      continue;
+    }
+    it->second.borrowers.push_back(source);
   }
-  if (release) DoRelease(*release);
+  BorrowRequest ack{request->seq, {}};
+  (void)transport_.Send(source, kBorrowerAdded, EncodeBorrowRequest(ack));
+}
+
+void ObjectManager::OnBorrowerAdded(Rank source, std::span<const std::byte> payload) {
+  auto ack = DecodeBorrowRequest(payload);
+  if (!ack) {
+    Log().warn("dropped a malformed borrower acknowledgement from rank {}", source);
+    return;
+  }
+  {
+    std::lock_guard lock(reg_mu_);
+    auto it = registrations_.find(ack->seq);
+    if (it == registrations_.end() || it->second != source) {
+      Log().warn("dropped a borrower acknowledgement from rank {} for no registration", source);
+      return;
+    }
+  }
+  RegistrationDone(ack->seq);
+}
+
+void ObjectManager::OnRemoveBorrower(Rank source, std::span<const std::byte> payload) {
+  auto ids = DecodeObjectIds(payload);
+  if (!ids) {
+    Log().warn("dropped a malformed borrower removal from rank {}", source);
+    return;
+  }
+  for (const ObjectId& id : *ids) {
+    std::optional<Release> release;
+    {
+      Shard& shard = ShardOf(id);
+      std::lock_guard lock(shard.mu);
+      auto it = shard.entries.find(id);
+      if (it == shard.entries.end() || !it->second.owned) continue;
+      auto& borrowers = it->second.borrowers;
+      auto found = std::find(borrowers.begin(), borrowers.end(), source);
+      if (found == borrowers.end()) {
+        Log().warn("rank {} dropped {}, which it had not borrowed", source, id.ToString());
+        continue;
+      }
+      borrowers.erase(found);
+      release = MaybeRelease(shard, it);
+    }
+    if (release) DoRelease(*release);
+  }
+}
+
+void ObjectManager::OnReleaseReturnHold(Rank source, std::span<const std::byte> payload) {
+  auto id = DecodeTaskIdMessage(payload);
+  if (!id || id->owner != source) {
+    Log().warn("dropped a malformed return-hold release from rank {}", source);
+    return;
+  }
+  std::shared_ptr<const void> hold;
+  {
+    std::lock_guard lock(holds_mu_);
+    auto it = return_holds_.find(*id);
+    if (it == return_holds_.end()) return;
+    hold = std::move(it->second);
+    return_holds_.erase(it);
+  }
+  hold.reset();  // outside the lock: it releases references
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -439,9 +645,7 @@ void ObjectManager::OnStatusRequest(Rank source, std::span<const std::byte> payl
         answer_now = true;
         info.location = it->second.location;
         info.size = it->second.size;
-        it->second.escaped = true;
       } else {
-        it->second.escaped = true;
         it->second.remote_waiters.push_back(source);
       }
     }
@@ -458,7 +662,8 @@ void ObjectManager::OnStatusReply(Rank source, std::span<const std::byte> payloa
   const ObjectId& id = status->id;
   Rank location = status->kind == ObjectStatus::kInline ? source : status->location;
   uint64_t size = status->kind == ObjectStatus::kInline ? status->value->size() : status->size;
-  if (status->kind == ObjectStatus::kInline) store_.Add(id, status->value, /*primary=*/false);
+  if (status->kind == ObjectStatus::kInline)
+    (void)store_.Add(id, status->value, objstore::CopyKind::kSecondary);  // not kept when full
   Readiness readiness;
   {
     Shard& shard = ShardOf(id);
@@ -516,8 +721,42 @@ void ObjectManager::OnPeerFailure(Rank rank, const std::string& why) {
   };
   std::vector<Action> actions;
   std::vector<ObjectId> promote;
+  // Registrations with the dead rank will never be acknowledged; its return holds are void.
+  std::vector<uint64_t> unanswered;
+  {
+    std::lock_guard lock(reg_mu_);
+    for (const auto& [seq, owner] : registrations_)
+      if (owner == rank) unanswered.push_back(seq);
+  }
+  for (uint64_t seq : unanswered) RegistrationDone(seq);
+  std::vector<std::shared_ptr<const void>> dropped_holds;
+  {
+    std::lock_guard lock(holds_mu_);
+    for (auto it = return_holds_.begin(); it != return_holds_.end();) {
+      if (it->first.owner == rank) {
+        dropped_holds.push_back(std::move(it->second));
+        it = return_holds_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  dropped_holds.clear();
+  std::vector<Release> releases;
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
+    for (auto it = shard.entries.begin(); it != shard.entries.end();) {
+      // The dead rank's borrows end with it.
+      if (std::erase(it->second.borrowers, rank) > 0) {
+        auto next = std::next(it);
+        if (auto r = MaybeRelease(shard, it)) {
+          releases.push_back(std::move(*r));
+          it = next;
+          continue;
+        }
+      }
+      ++it;
+    }
     for (auto& [id, e] : shard.entries) {
       std::erase(e.remote_waiters, rank);
       if (!e.owned && id.owner == rank && !e.ready) {
@@ -533,8 +772,11 @@ void ObjectManager::OnPeerFailure(Rank rank, const std::string& why) {
       }
     }
   }
+  for (const Release& r : releases) DoRelease(r);
   for (const ObjectId& id : promote) {
-    if (BufferPtr local = store_.Find(id)) store_.Add(id, local, /*primary=*/true);
+    if (!store_.InMemory(id)) continue;  // spilled copies are primary already
+    if (BufferPtr local = store_.Find(id))
+      (void)store_.Add(id, local, objstore::CopyKind::kPrimary);
   }
   for (const Action& a : actions) {
     std::string message =
@@ -551,7 +793,16 @@ ObjectManager::Stats ObjectManager::stats() const {
   for (const Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     s.entries += shard.entries.size();
-    for (const auto& [id, e] : shard.entries) s.owned += e.owned ? 1 : 0;
+    for (const auto& [id, e] : shard.entries) {
+      s.owned += e.owned ? 1 : 0;
+      s.local_reference += e.local_refs > 0 ? 1 : 0;
+      s.used_by_pending_task += e.pins > 0 ? 1 : 0;
+      s.captured_in_object += e.contained_by > 0 ? 1 : 0;
+      s.borrowed += e.owned ? 0 : 1;
+      s.with_borrowers += e.owned && !e.borrowers.empty() ? 1 : 0;
+      s.pinned_out_of_band += e.escaped ? 1 : 0;
+      s.owned_bytes += e.owned && e.ready ? e.size : 0;
+    }
   }
   s.freed = freed_.load();
   return s;

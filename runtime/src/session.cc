@@ -5,10 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <random>
+#include <system_error>
 
 #include "prism/common/wire.h"
 
@@ -50,8 +53,9 @@ JobInfo MakeJobInfo(const SystemConfig& config, const std::string& job_namespace
   std::string root = config.session_root;
   if (root.empty()) {
     const char* tmp = std::getenv("TMPDIR");
-    root = fmt::format("{}/prism-{}", tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", UserName());
+    root = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
   }
+  root = UserSessionRoot(root);
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
@@ -61,7 +65,8 @@ JobInfo MakeJobInfo(const SystemConfig& config, const std::string& job_namespace
       1000000;
   char stamp[64];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%d_%H-%M-%S", &tm);
-  info.session_dir = fmt::format("{}/session_{}_{:06d}_{}", root, stamp, micros, info.job_id.Hex());
+  info.session_dir = fmt::format("{}/session_{}_{}_{:06d}_{}", root, LauncherJobKey(), stamp,
+                                 micros, info.job_id.Hex());
   return info;
 }
 
@@ -97,6 +102,73 @@ Status MakeDirectories(const std::string& dir) {
     }
   }
   return Status::Ok();
+}
+
+std::string LauncherJobKey(const std::function<const char*(const char*)>& get_env) {
+  auto value = [&](const char* name) -> std::string {
+    const char* v = get_env(name);
+    return v != nullptr ? v : "";
+  };
+  auto clean = [](std::string text) {
+    for (char& c : text) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') c = '_';
+    }
+    return text.substr(0, 64);
+  };
+  std::string slurm = value("SLURM_JOB_ID");
+  if (slurm.empty()) slurm = value("SLURM_JOBID");
+  if (!slurm.empty()) {
+    std::string step = value("SLURM_STEP_ID");
+    if (step.empty()) step = value("SLURM_STEPID");
+    return clean("slurm-" + slurm + (step.empty() ? "" : "." + step));
+  }
+  if (std::string ompi = value("OMPI_MCA_ess_base_jobid"); !ompi.empty()) {
+    return clean("ompi-" + ompi);
+  }
+  if (std::string pmix = value("PMIX_NAMESPACE"); !pmix.empty()) return clean("pmix-" + pmix);
+  return "local";
+}
+
+std::string UserSessionRoot(const std::string& root) {
+  return fmt::format("{}/prism-{}", root, UserName());
+}
+
+std::string SpillDir(const JobInfo& job, Rank rank) {
+  return fmt::format("{}/spill/rank-{}", job.session_dir, rank);
+}
+
+Status CreateSessionDirectories(const JobInfo& job) {
+  if (Status s = MakeDirectories(job.session_dir + "/logs"); !s) return s;
+  // The session lies below <root>/prism-<user>: it must be ours.
+  std::string user_dir = job.session_dir.substr(0, job.session_dir.rfind('/'));
+  struct stat st {};
+  if (stat(user_dir.c_str(), &st) == 0 && st.st_uid != geteuid()) {
+    return MakeError(ErrorCode::kIoError,
+                     fmt::format("session directory {} belongs to uid {}, not to this user (uid "
+                                 "{}); set PRISM_SESSION_ROOT elsewhere",
+                                 user_dir, st.st_uid, geteuid()));
+  }
+  return Status::Ok();
+}
+
+void RemoveRankFiles(const JobInfo& job, const std::vector<std::string>& dirs) {
+  std::error_code ignored;  // already gone, or removed by another rank at the same moment
+  for (const std::string& dir : dirs) {
+    if (!dir.empty()) std::filesystem::remove_all(dir, ignored);
+  }
+  // Only when empty: other ranks of this host may still spill there.
+  if (!job.session_dir.empty()) std::filesystem::remove(job.session_dir + "/spill", ignored);
+}
+
+std::vector<std::string> RenameRankDirs(const std::vector<std::string>& dirs, Rank from, Rank to) {
+  std::vector<std::string> out;
+  std::string suffix = fmt::format("rank-{}", from);
+  for (const std::string& dir : dirs) {
+    if (dir.size() >= suffix.size() && dir.ends_with(suffix)) {
+      out.push_back(dir.substr(0, dir.size() - suffix.size()) + fmt::format("rank-{}", to));
+    }
+  }
+  return out;
 }
 
 }  // namespace prism::runtime

@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "actor_executor.h"
 #include "error_object.h"
 #include "prism/common/logging.h"
+#include "prism/runtime/errors.h"
 #include "prism/runtime/remote.h"
 #include "prism/runtime/serializer.h"
 #include "resources.h"
@@ -38,11 +41,12 @@ struct TaskExecutor::Running {
 };
 
 TaskExecutor::TaskExecutor(transport::Transport& transport, objstore::ObjectStore& store,
-                           objstore::ObjectTransfer& transfer,
+                           objstore::ObjectTransfer& transfer, ObjectManager& objects,
                            std::shared_ptr<objstore::BufferPool> pool, WorkerPool& workers,
                            const Options& options)
     : transport_(transport),
       store_(store),
+      objects_(objects),
       transfer_(transfer),
       pool_(std::move(pool)),
       workers_(workers),
@@ -124,8 +128,29 @@ void TaskExecutor::ArgumentsReady(const std::shared_ptr<Running>& task) {
       return;
     }
   }
+  if (monitor_ != nullptr) {
+    // Above the memory threshold the rank admits no new task (memory_monitor.h).
+    std::lock_guard lock(parked_mu_);
+    if (monitor_->over()) {
+      parked_.push_back(task);
+      return;
+    }
+  }
+  Admit(task);
+}
+
+void TaskExecutor::Admit(const std::shared_ptr<Running>& task) {
   int64_t cpu = task->spec.resources.Units("CPU");
   workers_.Enqueue(cpu, [this, task] { Execute(task); });
+}
+
+void TaskExecutor::ReleaseParked() {
+  std::vector<std::shared_ptr<Running>> parked;
+  {
+    std::lock_guard lock(parked_mu_);
+    parked.swap(parked_);
+  }
+  for (const auto& task : parked) Admit(task);
 }
 
 void TaskExecutor::Execute(const std::shared_ptr<Running>& task) {
@@ -142,8 +167,14 @@ void TaskExecutor::Execute(const std::shared_ptr<Running>& task) {
         "prism::PrismError");
   } else {
     TaskScope scope(spec.id);
+    MemoryMonitor::TaskScope watched(monitor_, spec.id, spec.function);
+    std::optional<GpuScope> on_gpus;  // the GPUs the task asked for, published to GetGpuIds
+    if (gpus_ != nullptr && spec.resources.Units("GPU") > 0)
+      on_gpus.emplace(*gpus_, spec.resources.Units("GPU"));
     try {
       result = fn->invoke(task->args);
+    } catch (const OutOfMemoryError& e) {
+      result = MakeErrorObject(pool_, ErrorKind::kOutOfMemory, spec.function, self, e.what());
     } catch (...) {
       result = CurrentExceptionError(pool_, spec.function, self);
     }
@@ -157,24 +188,39 @@ void TaskExecutor::Reply(const TaskId& id, const std::string& function, BufferPt
   TaskResult out;
   out.id = id;
   out.executor_load = workers_.load();
-  ObjectId return_id = ObjectId::ForReturn(id, 1);
-  if (owner != transport_.rank() &&
-      static_cast<int64_t>(result->size()) > options_.max_inline_bytes) {
-    // Large: the primary copy stays here; readers pull it.
-    out.stored_size = result->size();
-    store_.Add(return_id, std::move(result), /*primary=*/true);
-  } else {
-    out.value = std::move(result);
-  }
+  out.contained = result->contained_refs();
   if (owner == transport_.rank()) {
+    // The owner records the nested refs before this call returns: no hold is needed.
+    out.value = std::move(result);
     local_sink_(std::move(out));
     return;
   }
-  Status s = transport_.Send(owner, kTaskDone, EncodeTaskResult(out));
-  if (!s) {
-    Log().info("result of {} ({}) not delivered: {}", id.ToString(), function, s.ToString());
-    if (!out.value) store_.Remove(return_id);  // nobody can ask for it
+  // Refs nested in the result stay alive here until the owner has recorded them.
+  if (!out.contained.empty()) objects_.HoldReturn(id, result->contained_hold());
+  ObjectId return_id = ObjectId::ForReturn(id, 1);
+  if (static_cast<int64_t>(result->size()) > options_.max_inline_bytes) {
+    // Large: the primary copy stays here; readers pull it.
+    out.stored_size = result->size();
+    Status added = store_.Add(return_id, result, objstore::CopyKind::kPrimary);
+    if (!added) {
+      out.stored_size = 0;
+      out.value = MakeErrorObject(
+          pool_, ErrorKind::kObjectStoreFull, function, transport_.rank(),
+          fmt::format("the result of {} ({} bytes) did not fit in the object store of rank {}: {}",
+                      id.ToString(), result->size(), transport_.rank(), added.error().message));
+    }
+  } else {
+    out.value = std::move(result);
   }
+  // The owner may unpin the arguments once it has this reply: first the owners of refs this
+  // rank started to borrow (from the arguments) must know it.
+  objects_.AfterRegistrations([this, owner, function, out = std::move(out)] {
+    Status s = transport_.Send(owner, kTaskDone, EncodeTaskResult(out));
+    if (!s) {
+      Log().info("result of {} ({}) not delivered: {}", out.id.ToString(), function, s.ToString());
+      if (!out.value) store_.Remove(ObjectId::ForReturn(out.id, 1));  // nobody can ask for it
+    }
+  });
 }
 
 }  // namespace prism::runtime

@@ -12,8 +12,13 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <vector>
 
+#include "gpu_slots.h"
+#include "memory_monitor.h"
 #include "messages.h"
+#include "object_manager.h"
 #include "prism/objstore/object_store.h"
 #include "prism/objstore/object_transfer.h"
 #include "prism/transport/transport.h"
@@ -33,12 +38,19 @@ class TaskExecutor {
   };
 
   TaskExecutor(transport::Transport& transport, objstore::ObjectStore& store,
-               objstore::ObjectTransfer& transfer, std::shared_ptr<objstore::BufferPool> pool,
-               WorkerPool& workers, const Options& options);
+               objstore::ObjectTransfer& transfer, ObjectManager& objects,
+               std::shared_ptr<objstore::BufferPool> pool, WorkerPool& workers,
+               const Options& options);
 
   void RegisterHandlers();
   void SetLocalResultSink(LocalResultSink sink) { local_sink_ = std::move(sink); }
   void SetActorExecutor(ActorExecutor* actors) { actors_ = actors; }
+  /// Tasks park while `monitor` reports memory above its threshold; null: never.
+  void SetMemoryMonitor(MemoryMonitor* monitor) { monitor_ = monitor; }
+  /// The rank's GPUs, handed to tasks that ask for them (null: none).
+  void SetGpuSlots(GpuSlots* gpus) { gpus_ = gpus; }
+  /// Admits the tasks parked while memory was above the threshold.
+  void ReleaseParked();
 
   /// Accepts a task (from this rank's owner side, or decoded from a message).
   void Accept(TaskSpec spec);
@@ -53,16 +65,22 @@ class TaskExecutor {
   struct Running;
   void OnSubmit(Rank source, std::span<const std::byte> payload);
   void ArgumentsReady(const std::shared_ptr<Running>& task);
+  void Admit(const std::shared_ptr<Running>& task);
   void Execute(const std::shared_ptr<Running>& task);
 
   transport::Transport& transport_;
   objstore::ObjectStore& store_;
+  ObjectManager& objects_;
   objstore::ObjectTransfer& transfer_;
   std::shared_ptr<objstore::BufferPool> pool_;
   WorkerPool& workers_;
   Options options_;
   LocalResultSink local_sink_;
   ActorExecutor* actors_ = nullptr;
+  MemoryMonitor* monitor_ = nullptr;
+  GpuSlots* gpus_ = nullptr;
+  std::mutex parked_mu_;
+  std::vector<std::shared_ptr<Running>> parked_;  // admitted once memory is below the threshold
   std::atomic<bool> closed_{false};
 };
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
 #include "error_object.h"
 #include "prism/common/check.h"
 #include "prism/common/logging.h"
@@ -108,6 +110,8 @@ ObjectId TaskManager::Enqueue(std::shared_ptr<Pending> task, std::vector<interna
 void TaskManager::Dispatch(const std::shared_ptr<Pending>& task) {
   TaskSpec& spec = task->spec;
   // Resolve reference arguments: inline small local values, otherwise name where to pull from.
+  // The rank holding most bytes of the arguments to pull is preferred (data locality).
+  std::map<Rank, uint64_t> pulled_bytes;
   for (size_t k = 0; k < task->refs.size(); ++k) {
     const ObjectId& id = task->refs[k];
     ArgSpec& slot = spec.args[task->ref_slots[k]];
@@ -129,6 +133,15 @@ void TaskManager::Dispatch(const std::shared_ptr<Pending>& task) {
     } else {
       slot.id = id;
       slot.location = info.location;
+      pulled_bytes[info.location] += info.size;
+    }
+  }
+  Rank preferred = kNoRank;
+  uint64_t most = 0;
+  for (const auto& [rank, bytes] : pulled_bytes) {
+    if (bytes > most) {
+      preferred = rank;
+      most = bytes;
     }
   }
 
@@ -143,8 +156,8 @@ void TaskManager::Dispatch(const std::shared_ptr<Pending>& task) {
     return;
   }
   std::string missing;
-  for (Rank target = view_.Pick(spec.resources, &missing); target != kNoRank;
-       target = view_.Pick(spec.resources, &missing)) {
+  for (Rank target = view_.Pick(spec.resources, &missing, false, preferred); target != kNoRank;
+       target = view_.Pick(spec.resources, &missing, false, preferred)) {
     if (SendTo(task, target)) return;
     view_.MarkDead(target);  // the rank is gone and the task never reached it: try another one
   }
@@ -189,9 +202,15 @@ void TaskManager::Complete(const std::shared_ptr<Pending>& task, const TaskResul
                            Rank executor) {
   ObjectId return_id = ObjectId::ForReturn(task->spec.id, 1);
   if (result.value) {
-    objects_.SetValue(return_id, result.value);
+    objects_.SetValue(return_id, result.value, result.contained);
   } else {
-    objects_.SetLocation(return_id, executor, result.stored_size);
+    objects_.SetLocation(return_id, executor, result.stored_size, result.contained);
+  }
+  if (!result.contained.empty() && executor != self_ && executor != kNoRank) {
+    // The executor may let the nested refs go once this rank's claims on them are registered.
+    objects_.AfterRegistrations([this, executor, id = task->spec.id] {
+      (void)transport_.Send(executor, kReleaseReturnHold, EncodeTaskIdMessage(id));
+    });
   }
   for (const ObjectId& pinned : task->pins) objects_.Unpin(pinned);
 }

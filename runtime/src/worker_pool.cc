@@ -1,6 +1,9 @@
 #include "worker_pool.h"
 
 #include <pthread.h>
+#include <sched.h>
+
+#include <cstring>
 
 #include "prism/common/clock.h"
 #include "prism/common/logging.h"
@@ -65,7 +68,10 @@ void WorkerPool::AddThreadLocked() {
   // Counted idle from now on, not from when it first runs: otherwise work queued before it runs
   // would start yet another thread.
   ++idle_threads_;
-  threads_.emplace_back([this](std::stop_token stop) { WorkerLoop(stop); });
+  size_t index = threads_.size();
+  const std::vector<int>& cpus =
+      index < options_.thread_cpus.size() ? options_.thread_cpus[index] : options_.spare_cpus;
+  threads_.emplace_back([this, &cpus](std::stop_token stop) { WorkerLoop(stop, cpus); });
 }
 
 void WorkerPool::Stop() {
@@ -153,8 +159,18 @@ bool WorkerPool::TakeWork(Item* item) {
   return true;
 }
 
-void WorkerPool::WorkerLoop(const std::stop_token& stop) {
+void WorkerPool::WorkerLoop(const std::stop_token& stop, const std::vector<int>& cpus) {
   pthread_setname_np(pthread_self(), "prism-worker");
+  if (!cpus.empty()) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int pu : cpus) {
+      if (pu >= 0 && pu < CPU_SETSIZE) CPU_SET(pu, &set);
+    }
+    if (int rc = pthread_setaffinity_np(pthread_self(), sizeof set, &set); rc != 0) {
+      log::Get("runtime").warn("cannot pin a worker thread: {}", std::strerror(rc));
+    }
+  }
   Backoff backoff;
   while (!stop.stop_requested()) {
     Item item;

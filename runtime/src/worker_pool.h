@@ -10,6 +10,10 @@
 // Idle workers poll the transport for a short while (so that a task arriving on a busy rank
 // needs no thread wake-up) and then sleep.
 //
+// Pinning (docs/placement.md): the i-th thread started runs on thread_cpus[i] (one core each,
+// from RankBinding::WorkerCpus); threads beyond those (started for lending or starved actor
+// calls) run on spare_cpus (the rank's whole set). Empty lists: no pinning.
+//
 // Thread contract: thread-safe.
 
 #include <atomic>
@@ -30,9 +34,11 @@ class WorkerPool {
   using Work = std::function<void()>;
 
   struct Options {
-    int64_t cpu_units = 0;       // capacity, in ResourceSet units
-    int64_t max_threads = 1024;  // including threads started for lending
-    int64_t spin_ns = 100'000;   // polling before an idle worker sleeps
+    int64_t cpu_units = 0;                      // capacity, in ResourceSet units
+    int64_t max_threads = 1024;                 // including threads started for lending
+    int64_t spin_ns = 100'000;                  // polling before an idle worker sleeps
+    std::vector<std::vector<int>> thread_cpus;  // PUs of the first threads, one list each
+    std::vector<int> spare_cpus;                // PUs of any later thread
   };
 
   WorkerPool(transport::Transport& transport, const Options& options);
@@ -73,7 +79,7 @@ class WorkerPool {
     int64_t cpu_units;
     Work work;
   };
-  void WorkerLoop(const std::stop_token& stop);
+  void WorkerLoop(const std::stop_token& stop, const std::vector<int>& cpus);
   void MonitorLoop(const std::stop_token& stop);
   bool TakeWork(Item* item);
   void MaybeAddThreadLocked();

@@ -16,6 +16,8 @@
 #include "prism/runtime/api.h"
 #include "prism/runtime/config.h"
 #include "prism/runtime/errors.h"
+#include "prism/runtime/gpu.h"
+#include "prism/runtime/memory.h"
 #include "prism/runtime/object_ref.h"
 #include "prism/runtime/queue.h"
 #include "prism/runtime/remote.h"

@@ -10,7 +10,7 @@ PRISM_CONFIG(std::string, log_level, "info",
              "Level of the per-rank log file: trace, debug, info, warn, error, off")
 PRISM_CONFIG(std::string, log_console_level, "warn", "Level of log lines copied to stderr")
 PRISM_CONFIG(std::string, session_root, "",
-             "Where session directories go; empty: ${TMPDIR:-/tmp}/prism-$USER")
+             "Where session directories go (in a prism-$USER folder); empty: ${TMPDIR:-/tmp}")
 
 // Resources.
 PRISM_CONFIG(double, num_cpus, -1.0,
@@ -41,3 +41,34 @@ PRISM_CONFIG(int64_t, shutdown_timeout_ms, 10000,
 PRISM_CONFIG(int64_t, startup_timeout_ms, 60000, "Longest time to connect to every peer at Init")
 PRISM_CONFIG(bool, peer_failure_detection, true,
              "Watch every peer with a UCX error-handling endpoint (tcp) to learn of deaths")
+
+// Placement, GPUs and signals (docs/placement.md).
+PRISM_CONFIG(bool, bind_threads, true,
+             "Pin each rank and its worker threads to its share of the node's cores (hwloc)")
+PRISM_CONFIG(int64_t, num_gpus, -1,
+             "GPUs each rank schedules; -1: the GPUs placed on it that CUDA can use")
+PRISM_CONFIG(std::string, shutdown_signals, "TERM,USR1,USR2",
+             "Signals that shut the job down gracefully (exit code 128+signal); empty: none")
+
+// Object store capacity and spilling (objstore/README.md).
+PRISM_CONFIG(int64_t, object_store_memory, 0,
+             "Bytes of object data each rank's store keeps in memory; 0: 30% of the rank's share "
+             "of its node's memory limit (cgroup, else Slurm, else MemTotal)")
+PRISM_CONFIG(bool, object_spilling, true,
+             "Spill primary copies to HDF5 files when a store is full; false: a full store fails")
+PRISM_CONFIG(std::string, spill_dir, "",
+             "Spill directories, colon-separated (objects go to them in turn); each rank spills "
+             "into its own folder there; empty: <session dir>/spill on the node")
+PRISM_CONFIG(double, spill_fs_capacity_threshold, 0.95,
+             "A spill directory whose file system would be fuller than this takes no spill; 1: "
+             "no check")
+
+// Memory monitor (docs/architecture.md "Objects"; Ray's MEM-02..08).
+PRISM_CONFIG(int64_t, memory_monitor_refresh_ms, 250,
+             "How often each rank samples its memory use; 0: no memory monitor")
+PRISM_CONFIG(double, memory_usage_threshold, 0.95,
+             "Fraction of the rank's memory limit above which it admits no new task and stops "
+             "its newest running task with OutOfMemoryError")
+PRISM_CONFIG(int64_t, memory_limit, 0,
+             "This rank's memory limit in bytes; 0: its share of the node's limit (cgroup, else "
+             "Slurm, else MemTotal)")

@@ -130,6 +130,9 @@ class RuntimeContext {
   std::string GetActorId() const;
   /// True inside an actor that was restarted (its factory ran more than once).
   bool WasCurrentActorRestarted() const;
+  /// The GPU ids (as in CUDA_VISIBLE_DEVICES) of the running task or actor; empty when it asked
+  /// for no GPU. Same as prism::GetGpuIds().
+  std::vector<std::string> GetGpuIds() const;
 };
 
 /// Throws PrismError when Prism is not initialised.

@@ -85,6 +85,20 @@ class ActorUnschedulableError : public PrismError {
   using PrismError::PrismError;
 };
 
+/// The object store of a rank has no room for an object even after spilling what it could
+/// (Ray's ObjectStoreFullError); the message says what fills the store.
+class ObjectStoreFullError : public PrismError {
+ public:
+  using PrismError::PrismError;
+};
+
+/// The rank running the task was above its memory threshold and the memory monitor chose this
+/// task to fail (Ray's OutOfMemoryError); retriable tasks are retried first.
+class OutOfMemoryError : public PrismError {
+ public:
+  using PrismError::PrismError;
+};
+
 /// A value could not be serialized or deserialized (wrong type, corrupt bytes).
 class SerializationError : public PrismError {
  public:

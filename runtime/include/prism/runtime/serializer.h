@@ -164,11 +164,13 @@ BufferPtr Serialize(const T& value) {
     if (bytes != 0) std::memcpy(b->mutable_data(), value.data(), bytes);
     return b;
   } else {
+    RefCollector nested;  // ObjectRefs inside the value
     msgpack::sbuffer packed;
     msgpack::pack(packed, value);
     auto meta = MakeMetadata(ObjectFormat::kMsgpack, kTag);
     BufferPtr b = AllocateObject(packed.size(), meta);
     if (packed.size() != 0) std::memcpy(b->mutable_data(), packed.data(), packed.size());
+    nested.AttachTo(*b);
     return b;
   }
 }

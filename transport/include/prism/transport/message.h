@@ -11,10 +11,14 @@ namespace prism::transport {
 /// A message type; layers own ranges of values.
 using MessageType = uint8_t;
 
-/// Types 0..15 belong to the transport itself, 16..63 to the object store, 64..255 to the runtime.
+/// Types 0..15 belong to the transport itself, 16..63 to the object store, 64..159 to the
+/// runtime, 160..223 to the collectives (160..191 control, 192..223 bulk: a type with a bulk
+/// handler gets all its messages there); 224..255 are free.
 inline constexpr MessageType kTransportTypesBegin = 0;
 inline constexpr MessageType kObjstoreTypesBegin = 16;
 inline constexpr MessageType kRuntimeTypesBegin = 64;
+inline constexpr MessageType kCollectiveTypesBegin = 160;
+inline constexpr MessageType kCollectiveTypesEnd = 224;  ///< One past the collectives' range.
 
 /// Sent once on each endpoint at startup to finish UCX wire-up before the job starts.
 inline constexpr MessageType kHello = 1;

@@ -30,10 +30,35 @@ BufferPtr AllocateObject(size_t size, std::span<const std::byte> metadata);
 /// Local handle counting: every ObjectRef copy holds one.
 void AddLocalRef(const ObjectId& id);
 void RemoveLocalRef(const ObjectId& id);
-/// A reference is being serialized (it may reach another rank).
+/// A reference is being serialized (it may reach another rank). Inside a RefCollector it is
+/// recorded as a ref contained in the value being made; outside one (a ref serialized by the
+/// program itself) the object stays pinned until the job ends, as in Ray.
 void OnRefSerialized(const ObjectId& id);
 /// A reference arrived from another rank: counts one local handle and records the borrow.
 void OnRefDeserialized(const ObjectId& id);
+
+/// Collects the ObjectRefs serialized on this thread while it lives: the refs nested in the value
+/// being serialized. Each collected ref holds a local reference until the buffer it is attached
+/// to is gone, so the objects outlive the handles they were copied from until their new holder
+/// (the owner of the enclosing object, or the task that receives it) has recorded them.
+class RefCollector {
+ public:
+  RefCollector();
+  ~RefCollector();
+  RefCollector(const RefCollector&) = delete;
+  RefCollector& operator=(const RefCollector&) = delete;
+
+  /// The collector of this thread, or null.
+  static RefCollector* Current();
+  /// Records `id` and takes a local reference on it.
+  void Add(const ObjectId& id);
+  /// Hands what was collected to `buffer` (ObjectBuffer::SetContainedRefs).
+  void AttachTo(ObjectBuffer& buffer);
+
+ private:
+  std::vector<ObjectId> ids_;
+  RefCollector* previous_;
+};
 
 /// Stores a new object owned by this rank; returns its id holding one local reference.
 ObjectId Put(BufferPtr buffer);

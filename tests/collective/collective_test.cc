@@ -1,0 +1,245 @@
+// Multi-rank tests of the collectives: rank 0 (the driver) runs the cases; the group members are
+// actors spread over the ranks (several per rank in the sharing cases).
+
+#include <gtest/gtest.h>
+#include <prism/collective/collective.h>
+#include <prism/prism.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "collective_checks.h"
+
+namespace coll = prism::collective;
+
+namespace {
+
+class Peer {
+ public:
+  int Rank() const { return prism::GetRuntimeContext().GetRank(); }
+  std::string Join(int world, int index, std::string group, int64_t timeout_ms) {
+    try {
+      coll::GroupOptions options;
+      options.timeout_ms = timeout_ms;
+      coll::InitGroup(world, index, coll::Backend::kUcx, group, options);
+      if (coll::GetRank(group) != index || coll::GetWorldSize(group) != world) {
+        return "GetRank/GetWorldSize disagree with InitGroup";
+      }
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "";
+  }
+  std::string Check(std::string group, std::vector<int64_t> counts, bool all_types) {
+    return coll::testing::CheckAll(group, counts, all_types);
+  }
+  std::string Large(std::string group, int64_t bytes) {
+    return coll::testing::CheckLarge(group, bytes);
+  }
+  std::string Destroy(std::string group) {
+    try {
+      coll::DestroyGroup(group);
+      if (coll::IsGroupInitialized(group)) return "still a member after DestroyGroup";
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "";
+  }
+  // Async operations on two groups at once; checks both results.
+  std::string TwoGroups(std::string a, std::string b, int64_t count) {
+    try {
+      int wa = coll::GetWorldSize(a);
+      int wb = coll::GetWorldSize(b);
+      std::vector<int64_t> x(static_cast<size_t>(count), coll::GetRank(a) + 1);
+      std::vector<int64_t> y(static_cast<size_t>(count), 10 * (coll::GetRank(b) + 1));
+      coll::Work wx = coll::AllReduceAsync(std::span<int64_t>(x), coll::ReduceOp::kSum, a);
+      coll::Work wy = coll::AllReduceAsync(std::span<int64_t>(y), coll::ReduceOp::kSum, b);
+      wy.Wait();
+      wx.Wait();
+      int64_t want_x = int64_t{wa} * (wa + 1) / 2;
+      int64_t want_y = 10 * int64_t{wb} * (wb + 1) / 2;
+      for (size_t i = 0; i < x.size(); ++i) {
+        if (x[i] != want_x) return "group " + a + ": wrong sum " + std::to_string(x[i]);
+        if (y[i] != want_y) return "group " + b + ": wrong sum " + std::to_string(y[i]);
+      }
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "";
+  }
+  // Calls AllReduce with a count that differs per member: must raise, not return garbage.
+  std::string Mismatched(std::string group) {
+    std::vector<float> v(static_cast<size_t>(10 + 10 * coll::GetRank(group)), 1.0F);
+    try {
+      coll::AllReduce(v, coll::ReduceOp::kSum, group);
+    } catch (const coll::CollectiveError& e) {
+      return std::string("raised: ") + e.what();
+    }
+    return "returned";
+  }
+  // Rank and size of a group this actor may only know through CreateGroup.
+  std::vector<int> Info(std::string group) {
+    return {coll::GetRank(group), coll::GetWorldSize(group)};
+  }
+};
+
+Peer* CreatePeer() { return new Peer(); }
+
+}  // namespace
+
+PRISM_REMOTE(CreatePeer, &Peer::Rank, &Peer::Join, &Peer::Check, &Peer::Large, &Peer::Destroy,
+             &Peer::TwoGroups, &Peer::Mismatched, &Peer::Info);
+
+namespace {
+
+using Peers = std::vector<prism::ActorHandle<Peer>>;
+constexpr int64_t kWaitMs = 240'000;
+
+int Ranks() { return prism::GetRuntimeContext().GetWorldSize(); }
+
+Peers MakePeers(int n) {
+  Peers peers;
+  for (int i = 0; i < n; ++i) peers.push_back(prism::Actor(CreatePeer).Remote());
+  return peers;
+}
+
+// Every member joins `group` (member i = peers[order[i]]); returns the errors.
+void JoinAll(const Peers& peers, const std::string& group, int64_t timeout_ms = -1) {
+  std::vector<prism::ObjectRef<std::string>> refs;
+  int w = static_cast<int>(peers.size());
+  for (int i = 0; i < w; ++i) {
+    refs.push_back(peers[static_cast<size_t>(i)].Task(&Peer::Join).Remote(w, i, group, timeout_ms));
+  }
+  for (auto& r : prism::Get(refs, kWaitMs)) EXPECT_EQ(*r, "");
+}
+
+template <typename M, typename... A>
+void ExpectAllEmpty(const Peers& peers, M method, A... args) {
+  std::vector<prism::ObjectRef<std::string>> refs;
+  for (const auto& p : peers) refs.push_back(p.Task(method).Remote(args...));
+  int i = 0;
+  for (auto& r : prism::Get(refs, kWaitMs)) EXPECT_EQ(*r, "") << "member " << i++;
+}
+
+TEST(Collective, EveryOperationOpAndTypeAgainstASerialReference) {
+  Peers peers = MakePeers(Ranks());
+  JoinAll(peers, "matrix");
+  // 1 element .. past the small-message limit (64 KiB) for every type and op.
+  ExpectAllEmpty(peers, &Peer::Check, std::string("matrix"),
+                 std::vector<int64_t>{1, 3, 17, 1000, 20011}, true);
+  // Pipelined ring sizes (several chunks per segment).
+  ExpectAllEmpty(peers, &Peer::Check, std::string("matrix"),
+                 std::vector<int64_t>{1 << 20, 3'000'017}, false);
+  ExpectAllEmpty(peers, &Peer::Destroy, std::string("matrix"));
+}
+
+TEST(Collective, SixtyFourMebibytes) {
+  Peers peers = MakePeers(Ranks());
+  JoinAll(peers, "big");
+  ExpectAllEmpty(peers, &Peer::Large, std::string("big"), int64_t{64} << 20);
+  ExpectAllEmpty(peers, &Peer::Destroy, std::string("big"));
+}
+
+TEST(Collective, MembersSharingRanks) {
+  Peers peers = MakePeers(2 * Ranks() + 1);
+  std::set<int> ranks;
+  for (auto& p : peers) ranks.insert(p.rank());
+  ASSERT_LT(ranks.size(), peers.size());  // some rank hosts several members
+  JoinAll(peers, "shared");
+  ExpectAllEmpty(peers, &Peer::Check, std::string("shared"), std::vector<int64_t>{1, 100, 70001},
+                 false);
+  ExpectAllEmpty(peers, &Peer::Large, std::string("shared"), int64_t{4} << 20);
+  ExpectAllEmpty(peers, &Peer::Destroy, std::string("shared"));
+}
+
+TEST(Collective, TwoGroupsUsedConcurrently) {
+  Peers peers = MakePeers(std::max(3, Ranks()));
+  JoinAll(peers, "first");
+  Peers reversed(peers.rbegin(), peers.rend());
+  JoinAll(reversed, "second");
+  ExpectAllEmpty(peers, &Peer::TwoGroups, std::string("first"), std::string("second"), int64_t{5});
+  ExpectAllEmpty(peers, &Peer::TwoGroups, std::string("first"), std::string("second"),
+                 int64_t{300'000});
+  ExpectAllEmpty(peers, &Peer::Destroy, std::string("first"));
+  ExpectAllEmpty(peers, &Peer::Destroy, std::string("second"));
+}
+
+TEST(Collective, CreateGroupFromTheDriver) {
+  Peers peers = MakePeers(Ranks() + 1);
+  coll::CreateGroup(peers, coll::Backend::kUcx, "declared");
+  std::vector<prism::ObjectRef<std::vector<int>>> info;
+  for (auto& p : peers) info.push_back(p.Task(&Peer::Info).Remote(std::string("declared")));
+  auto got = prism::Get(info, kWaitMs);
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ((*got[i]), (std::vector<int>{static_cast<int>(i), static_cast<int>(peers.size())}));
+  }
+  ExpectAllEmpty(peers, &Peer::Check, std::string("declared"), std::vector<int64_t>{7, 30000},
+                 false);
+  // Destroyed everywhere, then declared again over fewer actors: they join the new group.
+  coll::DestroyGroup("declared");
+  ExpectAllEmpty(peers, &Peer::Destroy, std::string("declared"));
+  Peers fewer(peers.begin(), peers.end() - 1);
+  coll::CreateGroup(fewer, coll::Backend::kUcx, "declared");
+  ExpectAllEmpty(fewer, &Peer::Check, std::string("declared"), std::vector<int64_t>{5}, false);
+  coll::DestroyGroup("declared");
+}
+
+TEST(Collective, DestroyAndRecreateWithAnotherSize) {
+  Peers peers = MakePeers(Ranks() + 1);
+  JoinAll(peers, "again");
+  ExpectAllEmpty(peers, &Peer::Check, std::string("again"), std::vector<int64_t>{9}, false);
+  ExpectAllEmpty(peers, &Peer::Destroy, std::string("again"));
+  Peers fewer(peers.begin() + 1, peers.end());
+  JoinAll(fewer, "again");
+  ExpectAllEmpty(fewer, &Peer::Check, std::string("again"), std::vector<int64_t>{9, 40000}, false);
+  ExpectAllEmpty(fewer, &Peer::Destroy, std::string("again"));
+}
+
+TEST(Collective, MismatchedSizesRaise) {
+  Peers peers = MakePeers(2);
+  JoinAll(peers, "mismatch", /*timeout_ms=*/5000);
+  std::vector<prism::ObjectRef<std::string>> refs;
+  for (auto& p : peers) refs.push_back(p.Task(&Peer::Mismatched).Remote(std::string("mismatch")));
+  for (auto& r : prism::Get(refs, kWaitMs)) {
+    EXPECT_EQ(r->rfind("raised: ", 0), 0U) << *r;
+  }
+  ExpectAllEmpty(peers, &Peer::Destroy, std::string("mismatch"));
+}
+
+TEST(Collective, BadArgumentsRaiseClearly) {
+  EXPECT_THROW(coll::InitGroup(2, 2, coll::Backend::kUcx, "bad"), coll::CollectiveError);
+  EXPECT_THROW(coll::InitGroup(0, 0, coll::Backend::kUcx, "bad"), coll::CollectiveError);
+  EXPECT_THROW(coll::InitGroup(1, 0, coll::Backend::kUcx, "a/b"), coll::CollectiveError);
+  std::vector<float> v(4);
+  try {
+    coll::AllReduce(v, coll::ReduceOp::kSum, "nobody-joined-this");
+    ADD_FAILURE() << "AllReduce on a group the caller is not in returned";
+  } catch (const coll::CollectiveError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a member of group 'nobody-joined-this'"),
+              std::string::npos)
+        << e.what();
+  }
+  // A one-member group of the driver itself: every operation is the identity.
+  coll::InitGroup(1, 0, coll::Backend::kUcx, "alone");
+  EXPECT_THROW(coll::InitGroup(1, 0, coll::Backend::kUcx, "alone"), coll::CollectiveError);
+  std::vector<int32_t> x{1, 2, 3};
+  coll::AllReduce(x, coll::ReduceOp::kProduct, "alone");
+  EXPECT_EQ(x, (std::vector<int32_t>{1, 2, 3}));
+  EXPECT_THROW(coll::Broadcast(x, 1, "alone"), coll::CollectiveError);  // no member 1
+  coll::DestroyGroup("alone");
+  EXPECT_FALSE(coll::IsGroupInitialized("alone"));
+#ifndef PRISM_HAVE_NCCL
+  EXPECT_THROW(coll::InitGroup(1, 0, coll::Backend::kNccl, "gpu"), coll::CollectiveError);
+#endif
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  prism::Init(argc, argv);  // ranks >= 1 never return
+  int rc = RUN_ALL_TESTS();
+  prism::Shutdown();
+  return rc;
+}

@@ -38,9 +38,47 @@ EXPECTED = (
     + ["transfer_bandwidth_" + s for s in SIZES]
     + ["metg_stencil_us", "metg_tree_us"]
 )
-WITH_BASELINE = ["task_sync_roundtrip", "1_1_actor_calls_sync", "single_client_put_gigabytes"] + [
-    "transfer_bandwidth_" + s for s in SIZES
-]
+# Object bandwidth by size (bandwidth_benchmarks.h); 1 GiB is left out by --quick. The 64 MiB
+# Put is single_client_put_gigabytes, the 1 and 64 MiB pulls are transfer_bandwidth_*.
+OBJECT_SIZES = ["1KiB", "64KiB", "1MiB", "64MiB"]
+PUT = ["put_gbps_" + s for s in OBJECT_SIZES if s != "64MiB"]
+GET_LOCAL = ["get_local_gbps_" + s for s in OBJECT_SIZES] + ["get_local_us_" + s for s in OBJECT_SIZES[1:]]
+GET_REMOTE = ["get_remote_gbps_" + s for s in ("1KiB", "64KiB")]
+LARGE_ARG = ["large_arg_by_value_ms", "large_arg_put_once_ms", "large_arg_put_once_speedup"]
+EXPECTED += (
+    PUT
+    + GET_LOCAL
+    + ["get_local_us_1KiB"]
+    + ["mpi_bandwidth_" + s for s in ("1KiB", "64KiB")]
+    + GET_REMOTE
+    + LARGE_ARG
+)
+WITH_BASELINE = (
+    ["task_sync_roundtrip", "1_1_actor_calls_sync", "single_client_put_gigabytes"]
+    + ["transfer_bandwidth_" + s for s in SIZES]
+    + PUT
+    + GET_LOCAL
+    + GET_REMOTE
+    + ["large_arg_put_once_ms"]
+)
+# Which baseline each object bandwidth record must carry (same size, same run).
+BASELINE_OF = {n: "memcpy_gbps_" + n.rsplit("_", 1)[1] for n in PUT + GET_LOCAL if "_gbps_" in n}
+BASELINE_OF.update({n: "get_local_us_1KiB" for n in GET_LOCAL if "_us_" in n})
+BASELINE_OF.update({n: "mpi_bandwidth_" + n.rsplit("_", 1)[1] for n in GET_REMOTE})
+BASELINE_OF["large_arg_put_once_ms"] = "large_arg_by_value_ms"
+# Collectives against MPI's own collective over the same ranks, same run.
+COLLECTIVES = ["allreduce_" + s for s in ("8B", "1KiB", "64KiB", "1MiB", "16MiB", "64MiB", "256MiB")]
+COLLECTIVES += ["broadcast_64MiB", "allgather_64MiB"]
+EXPECTED += COLLECTIVES
+WITH_BASELINE += COLLECTIVES
+BASELINE_OF.update({n: "mpi_" + n for n in COLLECTIVES if n.startswith("allreduce_")})
+BASELINE_OF.update({"broadcast_64MiB": "mpi_bcast_64MiB", "allgather_64MiB": "mpi_allgather_64MiB"})
+# Spilling to HDF5 against a plain HDF5 write/read of the same bytes (256 MiB: full runs only).
+SPILL = ["spill_gbps_" + s for s in ("1MiB", "64MiB")] + ["restore_gbps_" + s for s in ("1MiB", "64MiB")]
+EXPECTED += SPILL + ["raw_hdf5_write_gbps_1MiB", "raw_hdf5_read_gbps_1MiB"]
+WITH_BASELINE += SPILL
+BASELINE_OF.update({n: "raw_hdf5_write_gbps_" + n.rsplit("_", 1)[1] for n in SPILL if n.startswith("spill")})
+BASELINE_OF.update({n: "raw_hdf5_read_gbps_" + n.rsplit("_", 1)[1] for n in SPILL if n.startswith("restore")})
 # Each Task Bench sweep reports its efficiency at every grain, in % (at least one grain).
 SWEEPS = [re.compile(r"^taskbench_%s_eff_[0-9.]+us$" % p) for p in ("stencil", "tree")]
 INIT_EXPECTED = ["init_seconds", "shutdown_seconds"]
@@ -74,6 +112,10 @@ def check_bench(by_name, errors):
         r = by_name.get(name)
         if r is not None and not ("baseline_name" in r and isinstance(r.get("baseline_value"), (int, float))):
             errors.append(name + ": no baseline")
+    for name, baseline in BASELINE_OF.items():
+        r = by_name.get(name)
+        if r is not None and r.get("baseline_name", baseline) != baseline:
+            errors.append("%s: baseline %r, expected %s" % (name, r.get("baseline_name"), baseline))
     for sweep in SWEEPS:
         points = [r for name, r in by_name.items() if sweep.match(name)]
         if not points:

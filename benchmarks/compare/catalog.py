@@ -11,6 +11,11 @@ import re
 
 SIZES = ["1MiB", "16MiB", "64MiB", "256MiB"]
 
+# prism-bench's object bandwidth by size (benchmarks/prism_bench/bandwidth_benchmarks.h); the
+# 64 MiB Put is single_client_put_gigabytes, the 1 and 64 MiB pulls transfer_bandwidth_*.
+OBJECT_SIZES = ["1KiB", "64KiB", "1MiB", "64MiB", "1GiB"]
+_PULL_SIZES = [s for s in OBJECT_SIZES if s not in ("1MiB", "64MiB")]
+
 # (name, family) in table order.
 BENCHMARKS = (
     [
@@ -29,8 +34,17 @@ BENCHMARKS = (
         ("single_client_put_gigabytes", "objects"),
         ("single_client_get_object_containing_10k_refs", "objects"),
         ("single_client_wait_1k_refs", "objects"),
+    ]
+    + [("put_gbps_" + s, "objects") for s in OBJECT_SIZES if s != "64MiB"]
+    + [("get_local_gbps_" + s, "objects") for s in OBJECT_SIZES]
+    + [("get_local_us_" + s, "objects") for s in OBJECT_SIZES]
+    + [
+        ("large_arg_by_value_ms", "objects"),
+        ("large_arg_put_once_ms", "objects"),
+        ("large_arg_put_once_speedup", "objects"),
         ("mpi_pingpong_latency_8B", "transfer"),
     ]
+    + [("get_remote_gbps_" + s, "transfer") for s in _PULL_SIZES]
     + [("transfer_bandwidth_" + s, "transfer") for s in SIZES]
     + [(f"ucx_tag_bw_{s}_{tls}", "transfer") for tls in ("sm", "tcp") for s in SIZES]
     + [("metg_stencil_us", "taskbench"), ("metg_tree_us", "taskbench")]
@@ -65,6 +79,7 @@ _PREFIX_FAMILIES = [
     ("mpi_", "transfer"),
     ("ucx_", "transfer"),
     ("memcpy", "transfer"),
+    ("get_remote_", "transfer"),
     ("transfer_", "transfer"),
     ("metg_", "taskbench"),
     ("taskbench_", "taskbench"),

@@ -25,13 +25,16 @@
 #include <prism/prism.h>
 
 #include "actor_benchmarks.h"
+#include "bandwidth_benchmarks.h"
 #include "bench_options.h"
+#include "collective_benchmarks.h"
 #include "json_writer.h"
 #include "mpi_baselines.h"
 #include "object_benchmarks.h"
 #include "prism_settings.h"
 #include "record.h"
 #include "report_table.h"
+#include "spill_benchmarks.h"
 #include "task_benchmarks.h"
 #include "taskbench_benchmarks.h"
 
@@ -103,7 +106,7 @@ prism::Config MakePrismConfig(int world_size, int argc, char** argv) {
 
 // Rank 0's part after prism::Init; returns the process exit code.
 int Drive(const prism::bench::BenchOptions& options, const prism::bench::MpiBaselines& mpi,
-          int world_size) {
+          const prism::bench::ObjectSizePlan& object_sizes, int world_size) {
   namespace bench = prism::bench;
   bench::ResultSet results;
   int code = 0;
@@ -114,6 +117,9 @@ int Drive(const prism::bench::BenchOptions& options, const prism::bench::MpiBase
     bench::RunTaskBenchmarks(options, mpi, cross_rank, results);
     bench::RunActorBenchmarks(options, mpi, cross_rank, results);
     bench::RunObjectBenchmarks(options, mpi, cross_rank, results);
+    bench::RunCollectiveBenchmarks(options, world_size, results);
+    bench::RunBandwidthBenchmarks(options, mpi, object_sizes, cross_rank, results);
+    bench::RunSpillBenchmarks(options, results);
     // The CPUs of the ranks that run tasks (rank 0 has none unless head_cpus says so).
     bench::RunTaskBenchBenchmarks(options, prism::ClusterResources()["CPU"], results);
     if (options.Selected("placement_group_create_removal")) {
@@ -163,6 +169,13 @@ int main(int argc, char** argv) {
     if (rank == 0 && line.help) std::cout << line.usage;
     if (rank == 0 && line.list) {
       for (const std::string& name : prism::bench::AllMeasureNames()) std::cout << name << "\n";
+      for (const std::string& name : prism::bench::CollectiveMeasureNames()) {
+        std::cout << name << "\n";
+      }
+      for (const std::string& name : prism::bench::BandwidthMeasureNames()) {
+        std::cout << name << "\n";
+      }
+      for (const std::string& name : prism::bench::SpillMeasureNames()) std::cout << name << "\n";
     }
     MPI_Finalize();
     return 0;
@@ -193,7 +206,11 @@ int main(int argc, char** argv) {
       plan.bandwidth_sizes.push_back(bytes);
     }
   }
+  // The object sizes (1 GiB only if every rank has the memory) and their MPI baselines.
+  prism::bench::ObjectSizePlan object_sizes = prism::bench::PlanObjectSizes(*options);
+  for (size_t bytes : object_sizes.mpi_sizes) plan.bandwidth_sizes.push_back(bytes);
   prism::bench::MpiBaselines mpi = prism::bench::MeasureMpiBaselines(*options, plan);
+  prism::bench::MeasureMpiCollectives(*options);  // MPI_Allreduce/Bcast/Allgather baselines
 
   // Ranks >= 1 serve inside prism::Init and exit there (Prism finalises MPI for them); rank 0,
   // which initialised MPI, finalises it below.
@@ -203,7 +220,7 @@ int main(int argc, char** argv) {
     std::cerr << "prism-bench: rank " << rank << ": " << e.what() << "\n";
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
-  int code = Drive(*options, mpi, world_size);
+  int code = Drive(*options, mpi, object_sizes, world_size);
   MPI_Finalize();
   return code;
 }

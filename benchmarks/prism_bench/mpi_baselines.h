@@ -39,7 +39,9 @@ struct MpiBaselines {
 /// on every rank, after MPI_Init and before prism::Init.
 MpiBaselines MeasureMpiBaselines(const BenchOptions& options, const MpiPlan& plan);
 
-/// Adds the selected MPI records (mpi_pingpong_latency_8B, mpi_bandwidth_<size>) to `results`.
+/// Adds the selected MPI records (mpi_pingpong_latency_8B, mpi_bandwidth_<size> for the sizes of
+/// kBandwidthSizes) to `results`; the other measured sizes are baselines of the object bandwidth
+/// measures, which add their mpi_bandwidth_<size> records next to them.
 void AddMpiRecords(const MpiBaselines& mpi, const BenchOptions& options, ResultSet& results);
 
 /// Adds the round-trip record `name` (µs) with the MPI 8-byte round trip as its baseline, from

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs Prism's main demo: examples/hello_tasks, monte_carlo_pi (tasks reporting to a
-# progress actor) and actor_counter, each first as a one-rank cluster, then on 4 ranks under
-# mpirun.
+# progress actor), actor_counter and allreduce_sgd (actors training a model with AllReduce), each
+# first as a one-rank cluster, then on 4 ranks through `prism launch` (mpirun here, srun inside
+# a Slurm allocation).
 # usage: scripts/demo.sh     (installs missing Debian packages first: root or sudo)
 # env: SKIP_DEPS=1 skips install-deps.sh; CCACHE_DIR (default build/.ccache)
 # Safe to run again: it reuses build/ (the `ci` preset, as scripts/test.sh) and only rebuilds
@@ -30,14 +31,14 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 ./scripts/reset-stale-build.sh "$build"
 say "configure: cmake --preset ci"
 cmake --preset ci >/dev/null
-demos=(hello_tasks monte_carlo_pi actor_counter)
-say "build: cmake --build --preset ci --target ${demos[*]}"
-cmake --build --preset ci -j "$(nproc)" --target "${demos[@]}"
+demos=(hello_tasks monte_carlo_pi actor_counter allreduce_sgd)
+say "build: cmake --build --preset ci --target ${demos[*]} prism_command"
+cmake --build --preset ci -j "$(nproc)" --target "${demos[@]}" prism_command
 
 for demo in "${demos[@]}"; do
   say "$demo as a one-rank cluster (rank 0 is the driver and runs the tasks and actors itself)"
   run "$build/bin/$demo"
   say "$demo on $ranks ranks (rank 0 drives, all ranks run tasks and actors)"
-  run mpirun -n "$ranks" --oversubscribe --bind-to none "$build/bin/$demo"
+  run "$build/bin/prism" launch -n "$ranks" --oversubscribe -- "$build/bin/$demo"
 done
 say "demo done"

@@ -15,7 +15,9 @@
 #include <future>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "binding.h"
@@ -331,9 +333,17 @@ namespace {
 
 int AskForGpus(int) { return static_cast<int>(prism::GetGpuIds().size()); }
 
+/// The GPU ids the task holds, joined by commas, after `ms` (so that tasks overlap).
+std::string GpuIdsAfter(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  std::string out;
+  for (const std::string& id : prism::GetGpuIds()) out += (out.empty() ? "" : ",") + id;
+  return out;
+}
+
 }  // namespace
 
-PRISM_REMOTE(AskForGpus);
+PRISM_REMOTE(AskForGpus, GpuIdsAfter);
 
 namespace {
 
@@ -354,6 +364,22 @@ TEST(GetGpuIdsTest, DriverSeesTheRanksGpusAndChildrenGetThemInTheirEnvironment) 
   EXPECT_EQ(std::count(env.begin(), env.end(), "CUDA_VISIBLE_DEVICES=0,1,2,3,4,5,6,7"), 1);
   // A task that asked for no GPU holds none.
   EXPECT_EQ(*prism::Task(AskForGpus).Remote(0).Get(), 0);
+  // Two-GPU tasks running at once hold distinct GPUs; four quarter-GPU tasks share one.
+  auto a = prism::Task(GpuIdsAfter).SetResource("GPU", 2).Remote(300);
+  auto b = prism::Task(GpuIdsAfter).SetResource("GPU", 2).Remote(300);
+  std::string ids_a = *a.Get();
+  std::string ids_b = *b.Get();
+  EXPECT_EQ(std::count(ids_a.begin(), ids_a.end(), ','), 1) << ids_a;
+  EXPECT_EQ(std::count(ids_b.begin(), ids_b.end(), ','), 1) << ids_b;
+  EXPECT_EQ(ids_a.find(ids_b.substr(0, ids_b.find(','))), std::string::npos)
+      << ids_a << " and " << ids_b << " overlap";
+  std::vector<prism::ObjectRef<std::string>> quarters;
+  for (int i = 0; i < 4; ++i)
+    quarters.push_back(prism::Task(GpuIdsAfter).SetResource("GPU", 0.25).Remote(300));
+  std::set<std::string> shared;
+  for (auto& q : quarters) shared.insert(*q.Get());
+  EXPECT_EQ(shared.size(), 1u) << "four 0.25-GPU tasks did not share one GPU";
+  EXPECT_EQ(shared.begin()->find(','), std::string::npos);
   prism::Shutdown();
   unsetenv("CUDA_VISIBLE_DEVICES");
   unsetenv("CUDA_DEVICE_ORDER");

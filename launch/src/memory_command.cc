@@ -82,9 +82,8 @@ Result<std::string> RequestMemorySummary(const std::string& session_dir, double 
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   fs::remove(request, ec);
-  return MakeError(ErrorCode::kTimeout,
-                   "the job in " + session_dir + " did not answer within " +
-                       std::to_string(timeout_s) + " s (has it ended?)");
+  return MakeError(ErrorCode::kTimeout, "the job in " + session_dir + " did not answer within " +
+                                            std::to_string(timeout_s) + " s (has it ended?)");
 }
 
 }  // namespace prism::launch

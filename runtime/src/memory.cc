@@ -10,9 +10,12 @@ namespace prism {
 namespace {
 
 std::string Bytes(uint64_t b) {
-  if (b >= (uint64_t{1} << 30)) return fmt::format("{:.2f} GiB", static_cast<double>(b) / (1 << 30));
-  if (b >= (uint64_t{1} << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1 << 20));
-  if (b >= (uint64_t{1} << 10)) return fmt::format("{:.1f} KiB", static_cast<double>(b) / (1 << 10));
+  if (b >= (uint64_t{1} << 30))
+    return fmt::format("{:.2f} GiB", static_cast<double>(b) / (1 << 30));
+  if (b >= (uint64_t{1} << 20))
+    return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1 << 20));
+  if (b >= (uint64_t{1} << 10))
+    return fmt::format("{:.1f} KiB", static_cast<double>(b) / (1 << 10));
   return fmt::format("{} B", b);
 }
 
@@ -55,9 +58,10 @@ RankMemory MemorySummaryReport::Total() const {
 
 std::string MemorySummaryReport::ToString() const {
   std::string out;
-  out += fmt::format("{:>4} {:<16} {:>11} {:>11} {:>11} {:>11} {:>8} {:>8} {:>8} {:>8} {:>8} {:>11}\n",
-                     "rank", "host", "store used", "capacity", "spilled", "owned", "LOCAL_REF",
-                     "PENDING", "CAPTURED", "BORROWED", "objects", "rss");
+  out +=
+      fmt::format("{:>4} {:<16} {:>11} {:>11} {:>11} {:>11} {:>8} {:>8} {:>8} {:>8} {:>8} {:>11}\n",
+                  "rank", "host", "store used", "capacity", "spilled", "owned", "LOCAL_REF",
+                  "PENDING", "CAPTURED", "BORROWED", "objects", "rss");
   auto row = [&](const RankMemory& m, const std::string& rank, const std::string& host) {
     out += fmt::format(
         "{:>4} {:<16} {:>11} {:>11} {:>11} {:>11} {:>8} {:>8} {:>8} {:>8} {:>8} {:>11}\n", rank,
@@ -70,25 +74,25 @@ std::string MemorySummaryReport::ToString() const {
   RankMemory t = Total();
   row(t, "all", "");
   uint64_t used = t.store_primary_bytes + t.store_secondary_bytes;
-  double percent = t.store_capacity_bytes == 0
-                       ? 0.0
-                       : 100.0 * static_cast<double>(used) / static_cast<double>(t.store_capacity_bytes);
+  double percent = t.store_capacity_bytes == 0 ? 0.0
+                                               : 100.0 * static_cast<double>(used) /
+                                                     static_cast<double>(t.store_capacity_bytes);
   out += fmt::format("--- Aggregate object store stats across all ranks ---\n");
-  out += fmt::format("Store memory used: {} / {} ({:.2f}%), {} objects; {} secondary copies evicted\n",
-                     Bytes(used), Bytes(t.store_capacity_bytes), percent, t.store_objects,
-                     t.evicted_total);
-  out += fmt::format("Spilled {} in {} objects, avg write throughput {}; {} now on disk\n",
-                     Bytes(t.spilled_bytes_total), t.spilled_objects_total,
-                     Throughput(t.spilled_bytes_total, t.spill_seconds_total),
-                     Bytes(t.spilled_bytes));
+  out += fmt::format(
+      "Store memory used: {} / {} ({:.2f}%), {} objects; {} secondary copies evicted\n",
+      Bytes(used), Bytes(t.store_capacity_bytes), percent, t.store_objects, t.evicted_total);
+  out +=
+      fmt::format("Spilled {} in {} objects, avg write throughput {}; {} now on disk\n",
+                  Bytes(t.spilled_bytes_total), t.spilled_objects_total,
+                  Throughput(t.spilled_bytes_total, t.spill_seconds_total), Bytes(t.spilled_bytes));
   out += fmt::format("Restored {} in {} objects, avg read throughput {}\n",
                      Bytes(t.restored_bytes_total), t.restored_objects_total,
                      Throughput(t.restored_bytes_total, t.restore_seconds_total));
   out += fmt::format(
       "References: {} LOCAL_REFERENCE, {} USED_BY_PENDING_TASK, {} CAPTURED_IN_OBJECT, {} "
       "borrowed, {} owned with borrowers, {} pinned out of band\n",
-      t.local_reference, t.used_by_pending_task, t.captured_in_object, t.borrowed,
-      t.with_borrowers, t.pinned_out_of_band);
+      t.local_reference, t.used_by_pending_task, t.captured_in_object, t.borrowed, t.with_borrowers,
+      t.pinned_out_of_band);
   if (!missing_ranks.empty()) {
     std::string list;
     for (int r : missing_ranks) list += (list.empty() ? "" : ", ") + std::to_string(r);

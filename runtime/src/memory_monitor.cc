@@ -17,7 +17,9 @@ spdlog::logger& Log() {
 
 thread_local MemoryMonitor::Task* g_task = nullptr;
 
-std::string MiB(uint64_t bytes) { return fmt::format("{:.0f} MiB", static_cast<double>(bytes) / (1 << 20)); }
+std::string MiB(uint64_t bytes) {
+  return fmt::format("{:.0f} MiB", static_cast<double>(bytes) / (1 << 20));
+}
 
 }  // namespace
 

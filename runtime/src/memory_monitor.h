@@ -30,9 +30,9 @@ namespace prism::runtime {
 class MemoryMonitor {
  public:
   struct Options {
-    uint64_t limit_bytes = 0;  ///< The rank's share of its node's memory; 0: no monitoring.
-    double threshold = 0.95;   ///< Fraction of the limit above which the monitor acts.
-    int64_t refresh_ms = 250;  ///< Sampling period; 0: no monitoring.
+    uint64_t limit_bytes = 0;         ///< The rank's share of its node's memory; 0: no monitoring.
+    double threshold = 0.95;          ///< Fraction of the limit above which the monitor acts.
+    int64_t refresh_ms = 250;         ///< Sampling period; 0: no monitoring.
     std::function<uint64_t()> usage;  ///< The rank's memory use now (resident bytes).
   };
 

@@ -81,11 +81,10 @@ std::vector<int> WhereRun(Blob b) {
 
 }  // namespace lifetime_test
 
-PRISM_REMOTE(lifetime_test::NewHolder, &lifetime_test::Holder::Keep,
-             &lifetime_test::Holder::PassTo, &lifetime_test::Holder::Sum,
-             &lifetime_test::Holder::Drop, &lifetime_test::Holder::Rank, lifetime_test::SumLater,
-             lifetime_test::PutNested, lifetime_test::SumBlob, lifetime_test::MadeHere,
-             lifetime_test::WhereRun);
+PRISM_REMOTE(lifetime_test::NewHolder, &lifetime_test::Holder::Keep, &lifetime_test::Holder::PassTo,
+             &lifetime_test::Holder::Sum, &lifetime_test::Holder::Drop,
+             &lifetime_test::Holder::Rank, lifetime_test::SumLater, lifetime_test::PutNested,
+             lifetime_test::SumBlob, lifetime_test::MadeHere, lifetime_test::WhereRun);
 
 namespace lifetime_test {
 namespace {

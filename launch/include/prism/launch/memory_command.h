@@ -20,7 +20,7 @@ namespace prism::launch {
 
 /// Options of `prism memory`.
 struct MemoryOptions {
-  std::string session;     ///< --session DIR; empty: the newest running one.
+  std::string session;    ///< --session DIR; empty: the newest running one.
   double timeout_s = 10;  ///< --timeout: how long to wait for the driver's answer.
 };
 

@@ -29,6 +29,20 @@ Error Malformed(const char* what) {
   return MakeError(ErrorCode::kMalformed, std::string("malformed ") + what);
 }
 
+// A counted list of object ids.
+void WriteObjectIds(WireWriter& w, std::span<const ObjectId> ids) {
+  w.U32(static_cast<uint32_t>(ids.size()));
+  for (const ObjectId& id : ids) w.Object(id);
+}
+
+std::vector<ObjectId> ReadObjectIds(WireReader& r) {
+  uint32_t n = r.Count(kObjectIdBytes);
+  std::vector<ObjectId> ids;
+  ids.reserve(n);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) ids.push_back(r.Object());
+  return ids;
+}
+
 void WriteActor(WireWriter& w, const ActorId& id) {
   w.I32(id.owner);
   w.U64(id.seq);
@@ -188,8 +202,7 @@ std::vector<std::byte> EncodeTaskResult(const TaskResult& result) {
     w.U8(1);
     w.U64(result.stored_size);
   }
-  w.U32(static_cast<uint32_t>(result.contained.size()));
-  for (const ObjectId& id : result.contained) w.Object(id);
+  WriteObjectIds(w, result.contained);
   return out;
 }
 
@@ -207,9 +220,7 @@ Result<TaskResult> DecodeTaskResult(std::span<const std::byte> bytes,
   } else {
     r.Fail();
   }
-  uint32_t contained = r.Count(kObjectIdBytes);
-  result.contained.reserve(contained);
-  for (uint32_t i = 0; i < contained && r.ok(); ++i) result.contained.push_back(r.Object());
+  result.contained = ReadObjectIds(r);
   if (!r.AtEnd() || result.id.IsNil()) return Malformed("task result");
   return result;
 }
@@ -331,17 +342,13 @@ Result<NameReply> DecodeNameReply(std::span<const std::byte> bytes) {
 std::vector<std::byte> EncodeObjectIds(std::span<const ObjectId> ids) {
   std::vector<std::byte> out;
   WireWriter w(out);
-  w.U32(static_cast<uint32_t>(ids.size()));
-  for (const auto& id : ids) w.Object(id);
+  WriteObjectIds(w, ids);
   return out;
 }
 
 Result<std::vector<ObjectId>> DecodeObjectIds(std::span<const std::byte> bytes) {
   WireReader r(bytes);
-  uint32_t n = r.Count(kObjectIdBytes);
-  std::vector<ObjectId> ids;
-  ids.reserve(n);
-  for (uint32_t i = 0; i < n && r.ok(); ++i) ids.push_back(r.Object());
+  std::vector<ObjectId> ids = ReadObjectIds(r);
   if (!r.AtEnd()) return Malformed("object id list");
   return ids;
 }
@@ -350,8 +357,7 @@ std::vector<std::byte> EncodeBorrowRequest(const BorrowRequest& request) {
   std::vector<std::byte> out;
   WireWriter w(out);
   w.U64(request.seq);
-  w.U32(static_cast<uint32_t>(request.ids.size()));
-  for (const auto& id : request.ids) w.Object(id);
+  WriteObjectIds(w, request.ids);
   return out;
 }
 
@@ -359,9 +365,7 @@ Result<BorrowRequest> DecodeBorrowRequest(std::span<const std::byte> bytes) {
   WireReader r(bytes);
   BorrowRequest request;
   request.seq = r.U64();
-  uint32_t n = r.Count(kObjectIdBytes);
-  request.ids.reserve(n);
-  for (uint32_t i = 0; i < n && r.ok(); ++i) request.ids.push_back(r.Object());
+  request.ids = ReadObjectIds(r);
   if (!r.AtEnd()) return Malformed("borrow request");
   return request;
 }

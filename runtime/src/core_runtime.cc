@@ -9,6 +9,7 @@
 #include <exception>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "prism/common/clock.h"
@@ -253,11 +254,16 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv,
     Fail(fmt::format("spill_fs_capacity_threshold={} is not above 0 (a fraction; 1: no check)",
                      config_.spill_fs_capacity_threshold));
   }
+  // The node's memory limit, read once for the store's default size and the memory monitor.
+  std::optional<objstore::NodeMemoryLimit> node_limit;
+  if (config_.object_store_memory == 0 || config_.memory_limit == 0) {
+    auto detected = objstore::DetectNodeMemoryLimit(objstore::MemorySources::System());
+    if (!detected) Fail(detected.error().message);
+    node_limit = std::move(*detected);
+  }
   if (config_.object_store_memory > 0) {
     store_options.capacity_bytes = static_cast<size_t>(config_.object_store_memory);
   } else {
-    auto node_limit = objstore::DetectNodeMemoryLimit(objstore::MemorySources::System());
-    if (!node_limit) Fail(node_limit.error().message);
     store_options.capacity_bytes =
         objstore::DefaultStoreCapacity(node_limit->bytes, bootstrap.local_size());
     Log().info("object store: {} bytes, 30% of this rank's share of {} bytes ({}) over {} ranks",
@@ -303,8 +309,6 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv,
   MemoryMonitor::Options monitor_options;
   monitor_options.limit_bytes = static_cast<uint64_t>(config_.memory_limit);
   if (monitor_options.limit_bytes == 0) {
-    auto node_limit = objstore::DetectNodeMemoryLimit(objstore::MemorySources::System());
-    if (!node_limit) Fail(node_limit.error().message);
     monitor_options.limit_bytes = node_limit->bytes / std::max(1, bootstrap.local_size());
   }
   monitor_options.threshold = config_.memory_usage_threshold;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "core_runtime.h"
+#include "memory_reporter.h"
 #include "prism/runtime/errors.h"
 
 namespace prism {
@@ -29,29 +30,8 @@ std::string Throughput(uint64_t bytes, double seconds) {
 RankMemory MemorySummaryReport::Total() const {
   RankMemory t;
   for (const RankMemory& m : ranks) {
-    t.store_capacity_bytes += m.store_capacity_bytes;
-    t.store_primary_bytes += m.store_primary_bytes;
-    t.store_secondary_bytes += m.store_secondary_bytes;
-    t.store_objects += m.store_objects;
-    t.spilled_bytes += m.spilled_bytes;
-    t.spilled_objects += m.spilled_objects;
-    t.spilled_bytes_total += m.spilled_bytes_total;
-    t.spilled_objects_total += m.spilled_objects_total;
-    t.restored_bytes_total += m.restored_bytes_total;
-    t.restored_objects_total += m.restored_objects_total;
-    t.spill_seconds_total += m.spill_seconds_total;
-    t.restore_seconds_total += m.restore_seconds_total;
-    t.evicted_total += m.evicted_total;
-    t.owned_objects += m.owned_objects;
-    t.owned_bytes += m.owned_bytes;
-    t.local_reference += m.local_reference;
-    t.used_by_pending_task += m.used_by_pending_task;
-    t.captured_in_object += m.captured_in_object;
-    t.borrowed += m.borrowed;
-    t.with_borrowers += m.with_borrowers;
-    t.pinned_out_of_band += m.pinned_out_of_band;
-    t.rss_bytes += m.rss_bytes;
-    t.memory_limit_bytes += m.memory_limit_bytes;
+    for (auto counter : runtime::kRankMemoryCounters) t.*counter += m.*counter;
+    for (auto seconds : runtime::kRankMemorySeconds) t.*seconds += m.*seconds;
   }
   return t;
 }

@@ -20,60 +20,16 @@ spdlog::logger& Log() {
 void WriteRankMemory(WireWriter& w, const RankMemory& m) {
   w.I32(m.rank);
   w.String(m.host);
-  for (uint64_t v : {m.store_capacity_bytes,
-                     m.store_primary_bytes,
-                     m.store_secondary_bytes,
-                     m.store_objects,
-                     m.spilled_bytes,
-                     m.spilled_objects,
-                     m.spilled_bytes_total,
-                     m.spilled_objects_total,
-                     m.restored_bytes_total,
-                     m.restored_objects_total,
-                     m.evicted_total,
-                     m.owned_objects,
-                     m.owned_bytes,
-                     m.local_reference,
-                     m.used_by_pending_task,
-                     m.captured_in_object,
-                     m.borrowed,
-                     m.with_borrowers,
-                     m.pinned_out_of_band,
-                     m.rss_bytes,
-                     m.memory_limit_bytes})
-    w.U64(v);
-  w.U64(static_cast<uint64_t>(m.spill_seconds_total * 1e9));
-  w.U64(static_cast<uint64_t>(m.restore_seconds_total * 1e9));
+  for (auto counter : kRankMemoryCounters) w.U64(m.*counter);
+  for (auto seconds : kRankMemorySeconds) w.U64(static_cast<uint64_t>(m.*seconds * 1e9));
 }
 
 RankMemory ReadRankMemory(WireReader& r) {
   RankMemory m;
   m.rank = r.I32();
   m.host = r.String();
-  for (uint64_t* v : {&m.store_capacity_bytes,
-                      &m.store_primary_bytes,
-                      &m.store_secondary_bytes,
-                      &m.store_objects,
-                      &m.spilled_bytes,
-                      &m.spilled_objects,
-                      &m.spilled_bytes_total,
-                      &m.spilled_objects_total,
-                      &m.restored_bytes_total,
-                      &m.restored_objects_total,
-                      &m.evicted_total,
-                      &m.owned_objects,
-                      &m.owned_bytes,
-                      &m.local_reference,
-                      &m.used_by_pending_task,
-                      &m.captured_in_object,
-                      &m.borrowed,
-                      &m.with_borrowers,
-                      &m.pinned_out_of_band,
-                      &m.rss_bytes,
-                      &m.memory_limit_bytes})
-    *v = r.U64();
-  m.spill_seconds_total = static_cast<double>(r.U64()) / 1e9;
-  m.restore_seconds_total = static_cast<double>(r.U64()) / 1e9;
+  for (auto counter : kRankMemoryCounters) m.*counter = r.U64();
+  for (auto seconds : kRankMemorySeconds) m.*seconds = static_cast<double>(r.U64()) / 1e9;
   return m;
 }
 

@@ -4,6 +4,7 @@
 //
 // Thread contract: thread-safe; Collect blocks its caller (never call it in progress context).
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -18,6 +19,33 @@
 #include "prism/transport/transport.h"
 
 namespace prism::runtime {
+
+/// The counters of a RankMemory, in wire order: one list for the report's codec and its totals.
+inline constexpr std::array<uint64_t RankMemory::*, 21> kRankMemoryCounters = {
+    &RankMemory::store_capacity_bytes,
+    &RankMemory::store_primary_bytes,
+    &RankMemory::store_secondary_bytes,
+    &RankMemory::store_objects,
+    &RankMemory::spilled_bytes,
+    &RankMemory::spilled_objects,
+    &RankMemory::spilled_bytes_total,
+    &RankMemory::spilled_objects_total,
+    &RankMemory::restored_bytes_total,
+    &RankMemory::restored_objects_total,
+    &RankMemory::evicted_total,
+    &RankMemory::owned_objects,
+    &RankMemory::owned_bytes,
+    &RankMemory::local_reference,
+    &RankMemory::used_by_pending_task,
+    &RankMemory::captured_in_object,
+    &RankMemory::borrowed,
+    &RankMemory::with_borrowers,
+    &RankMemory::pinned_out_of_band,
+    &RankMemory::rss_bytes,
+    &RankMemory::memory_limit_bytes};
+/// Its durations (seconds; nanoseconds on the wire).
+inline constexpr std::array<double RankMemory::*, 2> kRankMemorySeconds = {
+    &RankMemory::spill_seconds_total, &RankMemory::restore_seconds_total};
 
 class MemoryReporter {
  public:

@@ -1,14 +1,13 @@
 #include "prism/launch/memory_command.h"
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "prism/common/session_root.h"
 
 namespace prism::launch {
 namespace {
@@ -26,15 +25,7 @@ std::string ReadFile(const fs::path& path) {
 
 std::string DefaultSessionRoot() {
   const char* root = std::getenv("PRISM_SESSION_ROOT");
-  if (root == nullptr || *root == '\0') root = std::getenv("TMPDIR");
-  if (root == nullptr || *root == '\0') root = "/tmp";
-  std::string user;
-  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr) {
-    user = pw->pw_name;
-  } else {
-    user = "uid" + std::to_string(geteuid());
-  }
-  return std::string(root) + "/prism-" + user;
+  return UserSessionRoot(root != nullptr ? root : "");
 }
 
 Result<std::string> FindRunningSession(const std::string& root) {

@@ -1,7 +1,6 @@
 #include "session.h"
 
 #include <fmt/format.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,12 +26,6 @@ uint64_t RandomU64() {
   return rng();
 }
 
-std::string UserName() {
-  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr)
-    return pw->pw_name;
-  return "uid" + std::to_string(geteuid());
-}
-
 }  // namespace
 
 std::string RandomUuid() {
@@ -50,12 +43,7 @@ JobInfo MakeJobInfo(const SystemConfig& config, const std::string& job_namespace
     info.job_id.value = RandomU64();
   } while (info.job_id.IsNil());
   info.job_namespace = job_namespace.empty() ? RandomUuid() : job_namespace;
-  std::string root = config.session_root;
-  if (root.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    root = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
-  }
-  root = UserSessionRoot(root);
+  std::string root = UserSessionRoot(config.session_root);
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
@@ -127,10 +115,6 @@ std::string LauncherJobKey(const std::function<const char*(const char*)>& get_en
   }
   if (std::string pmix = value("PMIX_NAMESPACE"); !pmix.empty()) return clean("pmix-" + pmix);
   return "local";
-}
-
-std::string UserSessionRoot(const std::string& root) {
-  return fmt::format("{}/prism-{}", root, UserName());
 }
 
 std::string SpillDir(const JobInfo& job, Rank rank) {

@@ -21,6 +21,7 @@
 #include "prism/common/config.h"
 #include "prism/common/ids.h"
 #include "prism/common/result.h"
+#include "prism/common/session_root.h"
 
 namespace prism::runtime {
 
@@ -43,9 +44,6 @@ Status MakeDirectories(const std::string& dir);
 /// "ompi-<OMPI_MCA_ess_base_jobid>", "pmix-<PMIX_NAMESPACE>" (characters other than letters,
 /// digits, '.', '-' become '_'), or "local".
 std::string LauncherJobKey(const std::function<const char*(const char*)>& get_env = std::getenv);
-
-/// The user's directory under `root`: <root>/prism-<user>.
-std::string UserSessionRoot(const std::string& root);
 
 /// <session>/spill/rank-<N>: where rank N spills objects by default.
 std::string SpillDir(const JobInfo& job, Rank rank);

@@ -360,6 +360,7 @@ TEST(GetGpuIdsTest, DriverSeesTheRanksGpusAndChildrenGetThemInTheirEnvironment) 
   EXPECT_EQ(resources["GPU"], 8.0);
   std::vector<std::string> all = {"0", "1", "2", "3", "4", "5", "6", "7"};
   EXPECT_EQ(prism::GetGpuIds(), all);
+  EXPECT_EQ(prism::GetRuntimeContext().GetGpuIds(), all);
   std::vector<std::string> env = prism::GpuEnvironment();
   EXPECT_EQ(std::count(env.begin(), env.end(), "CUDA_VISIBLE_DEVICES=0,1,2,3,4,5,6,7"), 1);
   // A task that asked for no GPU holds none.

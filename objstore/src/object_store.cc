@@ -472,22 +472,15 @@ bool ObjectStore::InMemory(const ObjectId& id) const {
   return it != objects_.end() && it->second.buffer != nullptr;
 }
 
-bool ObjectStore::Remove(const ObjectId& id) {
-  Released released;
-  std::lock_guard lock(mu_);
-  auto it = objects_.find(id);
-  if (it == objects_.end()) return false;
-  if (it->second.buffer) DropFromMemory(it, released);
-  DropDiskCopy(it->second);
-  objects_.erase(it);
-  return true;
-}
+bool ObjectStore::Remove(const ObjectId& id) { return Drop(id, /*secondary_only=*/false); }
 
-bool ObjectStore::RemoveSecondary(const ObjectId& id) {
+bool ObjectStore::RemoveSecondary(const ObjectId& id) { return Drop(id, /*secondary_only=*/true); }
+
+bool ObjectStore::Drop(const ObjectId& id, bool secondary_only) {
   Released released;
   std::lock_guard lock(mu_);
   auto it = objects_.find(id);
-  if (it == objects_.end() || it->second.primary) return false;
+  if (it == objects_.end() || (secondary_only && it->second.primary)) return false;
   if (it->second.buffer) DropFromMemory(it, released);
   DropDiskCopy(it->second);
   objects_.erase(it);

@@ -71,6 +71,19 @@ TEST(ObjectStoreTest, StatsSeparatePrimaryAndSecondaryBytes) {
   EXPECT_EQ(s.evicted, 0u) << "Remove is not an eviction";
 }
 
+TEST(ObjectStoreTest, RemoveSecondaryKeepsAPrimaryCopy) {
+  ObjectStore store({});
+  EXPECT_TRUE(store.Add(Id(1), Buffer(100), CopyKind::kPrimary));
+  EXPECT_TRUE(store.Add(Id(2), Buffer(30), CopyKind::kSecondary));
+  EXPECT_FALSE(store.RemoveSecondary(Id(1)));
+  EXPECT_TRUE(store.RemoveSecondary(Id(2)));
+  EXPECT_FALSE(store.RemoveSecondary(Id(3)));
+  EXPECT_TRUE(store.Contains(Id(1)));
+  EXPECT_FALSE(store.Contains(Id(2)));
+  EXPECT_EQ(store.stats().secondary_bytes, 0u);
+  EXPECT_EQ(store.stats().primary_bytes, 100u);
+}
+
 TEST(ObjectStoreTest, PrimaryAddPromotesASecondaryCopy) {
   ObjectStore store({});
   auto pulled = Buffer(40);

@@ -139,6 +139,8 @@ class ObjectStore {
   Status AddImpl(const ObjectId& id, std::shared_ptr<ObjectBuffer> buffer, bool primary,
                  bool over_capacity_ok);
   // Adds (or promotes) when that needs no room; false when room must be made first.
+  // Remove and RemoveSecondary.
+  bool Drop(const ObjectId& id, bool secondary_only);
   bool TryAddLocked(const ObjectId& id, std::shared_ptr<ObjectBuffer>& buffer, bool primary,
                     Released& released);
   void InsertLocked(const ObjectId& id, std::shared_ptr<ObjectBuffer> buffer, bool primary,

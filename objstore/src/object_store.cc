@@ -299,6 +299,9 @@ Status ObjectStore::MakeRoom(std::unique_lock<std::mutex>& lock, uint64_t need,
     Log().info("Spilled {:.1f} MiB, {} objects, write throughput {:.0f} MiB/s (to {})",
                static_cast<double>(write_bytes) / kMiB, items.size(),
                static_cast<double>(write_bytes) / kMiB / std::max(seconds, 1e-9), file->path);
+    // Spills are rare and cost a file write already: their record reaches the log file at once,
+    // so that it survives a rank killed right after.
+    Log().flush();
   }
   // Victims that were removed during the write are gone already; the rest leave memory now.
   auto current = [this](const Victim& v) {

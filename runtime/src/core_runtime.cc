@@ -387,6 +387,8 @@ void CoreRuntime::Start() {
     WriteStatus("running");
   }
   Log().info("ready: {} CPU, {} worker threads", capacity_.Amount("CPU"), workers_->threads());
+  // Start-up lines reach the file now: a rank killed later (SIGKILL) still leaves them.
+  log::Flush();
   if (!g_signals) {
     auto signals = ParseSignalList(config_.shutdown_signals);
     if (!signals) Fail(signals.error().message);

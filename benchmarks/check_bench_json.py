@@ -37,6 +37,7 @@ EXPECTED = (
     ]
     + ["transfer_bandwidth_" + s for s in SIZES]
     + ["metg_stencil_us", "metg_tree_us"]
+    + ["placement_group_create_removal", "pg_create_remove_per_s", "scheduling_decisions_per_s"]
 )
 # Object bandwidth by size (bandwidth_benchmarks.h); 1 GiB is left out by --quick. The 64 MiB
 # Put is single_client_put_gigabytes, the 1 and 64 MiB pulls are transfer_bandwidth_*.
@@ -55,6 +56,7 @@ EXPECTED += (
 )
 WITH_BASELINE = (
     ["task_sync_roundtrip", "1_1_actor_calls_sync", "single_client_put_gigabytes"]
+    + ["scheduling_decisions_per_s"]
     + ["transfer_bandwidth_" + s for s in SIZES]
     + PUT
     + GET_LOCAL

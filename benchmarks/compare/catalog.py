@@ -53,6 +53,8 @@ BENCHMARKS = (
         ("many_tasks_1m_queued_seconds", "scale"),
         ("many_actors_10k", "scale"),
         ("placement_group_create_removal", "scale"),
+        ("pg_create_remove_per_s", "scale"),
+        ("scheduling_decisions_per_s", "scale"),
         ("init_seconds", "scale"),
         ("shutdown_seconds", "scale"),
     ]

@@ -30,7 +30,8 @@ const std::vector<std::string>& AllMeasureNames() {
     }
     for (size_t size : kBandwidthSizes) out.push_back("transfer_bandwidth_" + SizeLabel(size));
     // Each sweep also reports taskbench_<pattern>_eff_<grain>us, selected with its METG.
-    for (const char* name : {"metg_stencil_us", "metg_tree_us", "placement_group_create_removal"}) {
+    for (const char* name : {"metg_stencil_us", "metg_tree_us", "placement_group_create_removal",
+                             "pg_create_remove_per_s", "scheduling_decisions_per_s"}) {
       out.emplace_back(name);
     }
     return out;

@@ -31,9 +31,11 @@
 #include "json_writer.h"
 #include "mpi_baselines.h"
 #include "object_benchmarks.h"
+#include "pg_benchmarks.h"
 #include "prism_settings.h"
 #include "record.h"
 #include "report_table.h"
+#include "scheduling_benchmarks.h"
 #include "spill_benchmarks.h"
 #include "task_benchmarks.h"
 #include "taskbench_benchmarks.h"
@@ -122,10 +124,8 @@ int Drive(const prism::bench::BenchOptions& options, const prism::bench::MpiBase
     bench::RunSpillBenchmarks(options, results);
     // The CPUs of the ranks that run tasks (rank 0 has none unless head_cpus says so).
     bench::RunTaskBenchBenchmarks(options, prism::ClusterResources()["CPU"], results);
-    if (options.Selected("placement_group_create_removal")) {
-      results.AddNote(
-          "placement_group_create_removal skipped: Prism has no placement groups yet (issue 5)");
-    }
+    bench::RunPlacementGroupBenchmarks(options, results);
+    bench::RunSchedulingBenchmarks(options, results);
   } catch (const std::exception& e) {
     std::cerr << "prism-bench: measure failed: " << e.what() << "\n";
     code = 1;

@@ -27,6 +27,9 @@ po::options_description LaunchDescription() {
     ("gpus-per-rank", po::value<int>(), "GPUs of each rank (srun --gpus-per-task; needs Slurm)")
     ("head-cpus", po::value<double>(), "CPUs of the driver's own scheduler; 0: rank 0 runs no "
                                        "tasks (sets PRISM_HEAD_CPUS)")
+    ("resources", po::value<std::string>(), "resources of the ranks, e.g. 'special=1@1;GPU=2@2-3'"
+                                             " or '{\"special\": 1}' (sets PRISM_RESOURCES; "
+                                             "docs/configuration.md)")
     ("hosts", po::value<std::vector<std::string>>()->composing(),
      "comma-separated hosts for mpirun (mpirun --host); repeatable")
     ("launcher", po::value<std::string>()->default_value("auto"),
@@ -144,6 +147,15 @@ Result<CommandLine> ParseLaunch(const std::vector<std::string>& args) {
       return Bad("--head-cpus: must be a number of CPUs >= 0 (got " + std::to_string(v) + ")");
     }
     o.head_cpus = v;
+  }
+  if (vm.count("resources") != 0U) {
+    o.resources = vm["resources"].as<std::string>();
+    if (o.resources->find_first_not_of(" \t") == std::string::npos) {
+      return Bad("--resources: empty (name=amount[,name=amount][@ranks or hosts];...)");
+    }
+    if (o.resources->find_first_of("\n\r") != std::string::npos) {
+      return Bad("--resources: a line break is not allowed");
+    }
   }
   if (vm.count("hosts") != 0U) {
     auto hosts = SplitHosts(vm["hosts"].as<std::vector<std::string>>());

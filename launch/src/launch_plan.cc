@@ -22,6 +22,7 @@ std::vector<std::pair<std::string, std::string>> PrismEnv(const LaunchOptions& o
   std::vector<std::pair<std::string, std::string>> env;
   if (o.cpus_per_rank) env.emplace_back("PRISM_NUM_CPUS", std::to_string(*o.cpus_per_rank));
   if (o.head_cpus) env.emplace_back("PRISM_HEAD_CPUS", Num(*o.head_cpus));
+  if (o.resources) env.emplace_back("PRISM_RESOURCES", *o.resources);
   return env;
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 
+#include "bundle_resources.h"
 #include "error_object.h"
 #include "prism/common/logging.h"
 #include "prism/runtime/remote.h"
@@ -72,10 +73,11 @@ struct ActorExecutor::Instance {
   std::vector<CallPtr> before_creation;  // calls that arrived before the creation did
   uint64_t generation = 0;               // bumped when running calls must not deliver their results
   int32_t restarts = 0;
-  int64_t held_cpu_units = 0;  // kept from the worker pool for the actor's life
-  GpuSlots::Holding gpus;      // the GPUs it holds for life (gpus_held)
+  ResourceSet held;        // kept from the worker pool for the actor's life
+  GpuSlots::Holding gpus;  // the GPUs it holds for life (gpus_held)
   bool gpus_held = false;
   std::vector<KillRequest> deferred_kills;
+  ErrorKind death_kind = ErrorKind::kActorDied;  // what its failed calls raise
 };
 
 // What to do once an actor's lock is released: replies, name release, CPU to give back, the
@@ -91,7 +93,7 @@ struct ActorExecutor::Outbox {
   }
   std::vector<Result> replies;
   std::shared_ptr<void> dropped_object;
-  int64_t return_cpu_units = 0;
+  ResourceSet return_resources;
   GpuSlots::Holding return_gpus;
   bool release_name = false;
   std::string scope;
@@ -134,7 +136,7 @@ ActorExecutor::InstancePtr ActorExecutor::FindOrAdd(const ActorId& id) {
 
 BufferPtr ActorExecutor::DiedError(const Instance& actor, const TaskSpec& spec,
                                    const std::string& cause) const {
-  return MakeErrorObject(pool_, ErrorKind::kActorDied, spec.function, self_,
+  return MakeErrorObject(pool_, actor.death_kind, spec.function, self_,
                          fmt::format("{} ({}) failed: {} on rank {} died: {}", spec.id.ToString(),
                                      spec.function, actor.id.ToString(), self_, cause));
 }
@@ -200,18 +202,18 @@ void ActorExecutor::Create(const InstancePtr& actor, TaskSpec spec, std::vector<
     DieLocked(*actor, failure, /*allow_restart=*/false, /*graceful=*/false, out);
     return;
   }
-  int64_t cpu = actor->creation.creation.held.Units("CPU");
-  int64_t gpu = actor->creation.creation.held.Units("GPU");
+  ResourceSet demand = actor->creation.creation.held;
+  int64_t gpu = BaseUnits(demand, "GPU");
   if (gpu > 0 && gpus_ != nullptr) {
     actor->gpus = gpus_->Acquire(gpu);  // which of the rank's GPUs, for the actor's life
     actor->gpus_held = true;
   }
   lock.unlock();
-  StartFactory(actor, cpu, /*first=*/true);
+  StartFactory(actor, demand, /*first=*/true);
 }
 
-void ActorExecutor::StartFactory(const InstancePtr& actor, int64_t cpu_units, bool first) {
-  workers_.Enqueue(cpu_units, [this, actor, first] {
+void ActorExecutor::StartFactory(const InstancePtr& actor, const ResourceSet& demand, bool first) {
+  workers_.Enqueue(demand, [this, actor, first] {
     std::shared_ptr<void> object;
     std::string failure;
     bool restarted = false;
@@ -226,6 +228,8 @@ void ActorExecutor::StartFactory(const InstancePtr& actor, int64_t cpu_units, bo
     {
       ActorScope in_actor(ActorContext{actor->id, restarted});
       TaskScope in_task(actor->creation.id);
+      PlacementScope in_group(
+          PlacementContext{actor->creation.placement_group, actor->creation.capture_child_tasks});
       std::optional<GpuScope> on_gpus;
       if (gpus_ != nullptr) on_gpus.emplace(*gpus_, gpus);
       try {
@@ -237,8 +241,8 @@ void ActorExecutor::StartFactory(const InstancePtr& actor, int64_t cpu_units, bo
                   ErrorMessageOf(*CurrentExceptionError(pool_, actor->creation.function, self_));
       }
     }
-    // An actor holds its CPU for life (the first creation only: restarts keep what it holds).
-    if (first && object) workers_.KeepCurrentUnits();
+    // An actor holds its resources for life (the first creation only: restarts keep them).
+    if (first && object) workers_.KeepCurrentResources();
     FactoryDone(actor, std::move(object), std::move(failure), first);
   });
 }
@@ -248,14 +252,14 @@ void ActorExecutor::FactoryDone(const InstancePtr& actor, std::shared_ptr<void> 
   Outbox out;
   {
     std::lock_guard lock(actor->mu);
-    if (first && object) actor->held_cpu_units = actor->creation.creation.held.Units("CPU");
+    if (first && object) actor->held = actor->creation.creation.held;
     if (actor->state != Instance::State::kCreating) {
       // Killed while its constructor ran.
       out.dropped_object = std::move(object);
       if (first) {
         out.Reply(actor->creation, DiedError(*actor, actor->creation, actor->cause));
       }
-      if (actor->held_cpu_units > 0) std::swap(out.return_cpu_units, actor->held_cpu_units);
+      std::swap(out.return_resources, actor->held);
     } else if (!failure.empty()) {
       if (first) {
         out.Reply(actor->creation, DiedError(*actor, actor->creation, failure));
@@ -337,7 +341,8 @@ void ActorExecutor::PumpLocked(const InstancePtr& actor) {
       group.queue.pop_front();
       ++group.running;
       call->generation = actor->generation;
-      workers_.Enqueue(0, [this, actor, call = std::move(call), g] { Run(actor, call, g); });
+      workers_.Enqueue(ResourceSet(),
+                       [this, actor, call = std::move(call), g] { Run(actor, call, g); });
     }
   }
 }
@@ -420,6 +425,8 @@ bool ActorExecutor::Execute(Instance& actor, Call& call, BufferPtr* result) {
     } else if (object) {  // else killed since it was admitted: answered by the caller
       ActorScope in_actor(ActorContext{actor.id, restarted});
       TaskScope in_task(spec.id);
+      PlacementScope in_group(
+          PlacementContext{actor.creation.placement_group, actor.creation.capture_child_tasks});
       std::optional<GpuScope> on_gpus;
       if (gpus_ != nullptr) on_gpus.emplace(*gpus_, actor.gpus);
       try {
@@ -505,7 +512,7 @@ void ActorExecutor::DieLocked(Instance& actor, const std::string& cause, bool al
   }
   actor.state = State::kDead;
   actor.deferred_kills.clear();
-  std::swap(out.return_cpu_units, actor.held_cpu_units);
+  std::swap(out.return_resources, actor.held);
   if (actor.gpus_held) {
     out.return_gpus = actor.gpus;
     actor.gpus_held = false;
@@ -523,12 +530,13 @@ void ActorExecutor::Flush(const InstancePtr& actor, Outbox& out) {
   // The instance's destructor is user code that may block: it runs on a worker, never in
   // progress context.
   if (out.dropped_object) {
-    workers_.Enqueue(0, [object = std::move(out.dropped_object)]() mutable { object.reset(); });
+    workers_.Enqueue(ResourceSet(),
+                     [object = std::move(out.dropped_object)]() mutable { object.reset(); });
   }
-  workers_.ReturnUnits(out.return_cpu_units);
+  workers_.Return(out.return_resources);
   if (gpus_ != nullptr && !out.return_gpus.devices.empty()) gpus_->Release(out.return_gpus);
   if (out.release_name) release_name_(out.scope, out.name, actor->id);
-  if (out.restart) StartFactory(actor, 0, /*first=*/false);
+  if (out.restart) StartFactory(actor, ResourceSet(), /*first=*/false);
   for (auto& r : out.replies) reply_(r.id, r.function, std::move(r.value));
 }
 
@@ -551,6 +559,26 @@ void ActorExecutor::OnPeerFailure(Rank rank, const std::string& why) {
         DieLocked(*actor, fmt::format("its owner, rank {}, died ({})", rank, why),
                   /*allow_restart=*/false, /*graceful=*/false, out);
       }
+    }
+    Flush(actor, out);
+  }
+}
+
+void ActorExecutor::KillPlacementGroup(const PlacementGroupId& pg, const std::string& reason) {
+  std::vector<InstancePtr> hosted;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, actor] : actors_) hosted.push_back(actor);
+  }
+  for (const InstancePtr& actor : hosted) {
+    Outbox out;
+    {
+      std::lock_guard lock(actor->mu);
+      if (actor->state == Instance::State::kAwaitingCreation ||
+          actor->state == Instance::State::kDead || actor->creation.placement_group != pg)
+        continue;
+      actor->death_kind = ErrorKind::kActorPlacementGroupRemoved;
+      DieLocked(*actor, reason, /*allow_restart=*/false, /*graceful=*/false, out);
     }
     Flush(actor, out);
   }

@@ -51,6 +51,9 @@ class ActorExecutor {
   void Kill(const KillRequest& request);
   /// Actors owned by `rank` die with it (unless detached).
   void OnPeerFailure(Rank rank, const std::string& why);
+  /// Placement group `pg` was removed from this rank: its actors die for good with
+  /// ActorPlacementGroupRemovedError (`reason`).
+  void KillPlacementGroup(const PlacementGroupId& pg, const std::string& reason);
 
   /// Stops taking creations and calls (shutdown).
   void Close() { closed_.store(true); }
@@ -71,7 +74,7 @@ class ActorExecutor {
 
   InstancePtr FindOrAdd(const ActorId& id);
   void Create(const InstancePtr& actor, TaskSpec spec, std::vector<BufferPtr> args, Outbox& out);
-  void StartFactory(const InstancePtr& actor, int64_t cpu_units, bool first);
+  void StartFactory(const InstancePtr& actor, const ResourceSet& demand, bool first);
   void FactoryDone(const InstancePtr& actor, std::shared_ptr<void> object, std::string failure,
                    bool first);
   void AcceptCallLocked(Instance& actor, CallPtr call, Outbox& out);

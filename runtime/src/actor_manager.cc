@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <condition_variable>
 #include <set>
 
 #include "error_object.h"
@@ -106,17 +107,36 @@ internal::ActorRef ActorManager::Create(const std::string& factory, const std::s
   ResourceSet demand = c.held;
   if (!explicit_cpu) (void)demand.Set("CPU", 1.0);
 
-  std::string missing;
-  Rank target = view_.Pick(demand, &missing, /*for_actor=*/true);
-  if (target == kNoRank) {
-    throw ActorUnschedulableError(
-        missing.empty()
-            ? fmt::format("prism::Actor({}): no live rank can host the actor, which needs {}",
-                          factory, demand.ToString())
-            : fmt::format("prism::Actor({}): no rank of this job has enough '{}' for the actor, "
-                          "which needs {}; a batch allocation does not grow, so it cannot be "
-                          "created",
-                          factory, missing, demand.ToString()));
+  using Kind = internal::SchedulingOptions::Kind;
+  internal::SchedulingOptions scheduling = tasks_.Effective(options.scheduling);
+  Rank target = kNoRank;
+  if (scheduling.kind == Kind::kPlacementGroup) {
+    target = PlaceInGroup(factory, scheduling, &spec);
+  } else {
+    ClusterView::Request request;
+    request.for_actor = true;
+    request.holds = &c.held;
+    if (scheduling.kind == Kind::kSpread) request.kind = ClusterView::Request::kSpread;
+    if (scheduling.kind == Kind::kNodeAffinity) {
+      request.kind = ClusterView::Request::kAffinity;
+      request.affinity = tasks_.ResolveNode(scheduling.node, "prism::Actor");
+      request.soft = scheduling.soft;
+    }
+    ClusterView::Decision decision = view_.Pick(demand, request);
+    target = decision.rank;
+    if (target == kNoRank) {
+      throw ActorUnschedulableError(
+          scheduling.kind == Kind::kNodeAffinity && !scheduling.soft
+              ? fmt::format("prism::Actor({}): it must run on node {}, but {}", factory,
+                            scheduling.node, decision.why)
+          : decision.why.empty()
+              ? fmt::format("prism::Actor({}): no live rank can host the actor, which needs {}",
+                            factory, demand.ToString())
+              : fmt::format("prism::Actor({}): no rank of this job has enough '{}' for the actor, "
+                            "which needs {}; a batch allocation does not grow, so it cannot be "
+                            "created",
+                            factory, decision.why, demand.ToString()));
+    }
   }
 
   if (!options.name.empty()) {
@@ -162,6 +182,46 @@ internal::ActorRef ActorManager::Create(const std::string& factory, const std::s
   ObjectId creation_return = tasks_.SubmitTo(target, std::move(spec), std::move(args));
   objects_.RemoveLocalRef(creation_return);
   return ref;
+}
+
+Rank ActorManager::PlaceInGroup(const std::string& factory,
+                                const internal::SchedulingOptions& scheduling, TaskSpec* spec) {
+  const PlacementGroupId& pg = scheduling.placement_group;
+  if (!layouts_) Invalid(factory, "placement groups are not available on this rank");
+  // The handle names the actor's rank, so creation waits until the group is placed.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Result<BundleLayout>> found;
+  layouts_(pg, [&](Result<BundleLayout> layout) {
+    std::lock_guard lock(mu);
+    found.emplace(std::move(layout));
+    cv.notify_all();
+  });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return found.has_value(); });
+  }
+  if (!*found) {
+    throw ActorPlacementGroupRemovedError(fmt::format("prism::Actor({}): placement group {}: {}",
+                                                      factory, pg.Hex(), found->error().message));
+  }
+  const BundleLayout& layout = **found;
+  ActorCreationSpec& c = spec->creation;
+  std::string error;
+  int bundle = ChooseBundle(
+      layout, c.held, scheduling.bundle_index, next_bundle_.fetch_add(1),
+      [&](Rank rank, int index) { return view_.HasRoom(rank, DemandInBundle(c.held, pg, index)); },
+      &error);
+  if (bundle < 0) {
+    throw ActorUnschedulableError(
+        fmt::format("prism::Actor({}): placement group {}: {}", factory, pg.Hex(), error));
+  }
+  c.held = DemandInBundle(c.held, pg, scheduling.bundle_index);
+  spec->resources = c.held;
+  spec->placement_group = pg;
+  spec->bundle_index = scheduling.bundle_index;
+  spec->capture_child_tasks = scheduling.capture_child_tasks;
+  return layout.ranks[bundle];
 }
 
 ObjectId ActorManager::Call(const internal::ActorRef& actor, const std::string& method,

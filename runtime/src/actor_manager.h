@@ -42,6 +42,8 @@ class ActorManager {
                ClusterView& view, ActorExecutor& executor, const Options& options);
 
   void RegisterHandlers();
+  /// Where placement groups' bundles are (set before any actor uses one).
+  void SetBundleLayouts(BundleLayoutFn layouts) { layouts_ = std::move(layouts); }
 
   internal::ActorRef Create(const std::string& factory, const std::string& class_tag,
                             std::vector<internal::TaskArg> args,
@@ -77,6 +79,10 @@ class ActorManager {
   };
 
   NameReply Request(NameRequest request, const char* api);
+  /// The rank of the bundle the actor goes to (waiting for the group to be placed); renames its
+  /// resources into the bundle's and records the group in `spec`.
+  Rank PlaceInGroup(const std::string& factory, const internal::SchedulingOptions& scheduling,
+                    TaskSpec* spec);
   void OnNameRequest(Rank source, std::span<const std::byte> payload);
   void OnNameReply(Rank source, std::span<const std::byte> payload);
   void SendKill(Rank rank, const KillRequest& request);
@@ -89,6 +95,8 @@ class ActorManager {
   Options options_;
   Rank self_;
   ActorDirectory directory_;  // used on rank 0 only
+  BundleLayoutFn layouts_;
+  std::atomic<uint64_t> next_bundle_{0};
 
   std::mutex mu_;
   std::unordered_map<ActorId, uint64_t> next_seq_;  // per actor: last call sequence given out

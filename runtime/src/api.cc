@@ -19,10 +19,7 @@ namespace prism {
 namespace {
 
 std::shared_ptr<runtime::CoreRuntime> Need(const char* api) {
-  auto rt = runtime::CoreRuntime::Current();
-  if (!rt)
-    throw PrismError(fmt::format("{} called before prism::Init (or after prism::Shutdown)", api));
-  return rt;
+  return runtime::CoreRuntime::Require(api);
 }
 
 // Calls a task makes into Prism are where the memory monitor can stop it (memory_monitor.h).
@@ -65,7 +62,7 @@ std::string RuntimeContext::GetNamespace() const {
 }
 std::string RuntimeContext::GetNodeId() const {
   auto rt = Need("RuntimeContext::GetNodeId");
-  return fmt::format("{}{:016x}", rt->job().job_id.Hex(), static_cast<uint64_t>(rt->rank()));
+  return rt->NodeId(rt->rank());
 }
 int RuntimeContext::GetRank() const { return Need("RuntimeContext::GetRank")->rank(); }
 int RuntimeContext::GetWorldSize() const { return Need("RuntimeContext::GetWorldSize")->size(); }

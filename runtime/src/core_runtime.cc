@@ -12,11 +12,13 @@
 #include <optional>
 #include <thread>
 
+#include "accelerator_type.h"
 #include "prism/common/clock.h"
 #include "prism/common/logging.h"
 #include "prism/common/wire.h"
 #include "prism/runtime/errors.h"
 #include "prism/transport/mpi_bootstrap.h"
+#include "resource_config.h"
 #include "services.h"
 #include "signals.h"
 
@@ -125,6 +127,13 @@ std::shared_ptr<CoreRuntime> CoreRuntime::Current() {
   return g_runtime.load(std::memory_order_acquire);
 }
 
+std::shared_ptr<CoreRuntime> CoreRuntime::Require(const char* api) {
+  auto rt = Current();
+  if (!rt)
+    throw PrismError(fmt::format("{} called before prism::Init (or after prism::Shutdown)", api));
+  return rt;
+}
+
 void CoreRuntime::Initialize(const Config& config, int argc, char** argv) {
   if (Current())
     throw PrismError("prism::Init: Prism is already initialised (call prism::Shutdown first)");
@@ -217,16 +226,42 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv,
   }
   gpus_ = std::make_unique<GpuSlots>(binding_.gpu_ids);
 
-  // Capacities of every rank, exchanged once.
-  double cpus = binding_.cpus.empty() ? AutoCpus(bootstrap.local_size()) : binding_.cpus.size();
-  if (config_.num_cpus >= 0) cpus = config_.num_cpus;
-  if (rank_ == 0 && config_.head_cpus >= 0) cpus = config_.head_cpus;
-  ResourceSet capacity;
-  if (Status s = capacity.Set("CPU", cpus); !s) Fail(s.error().message);
-  if (!binding_.gpu_ids.empty()) {
-    if (Status s = capacity.Set("GPU", static_cast<double>(binding_.gpu_ids.size())); !s)
-      Fail(s.error().message);
+  // The node's memory limit, read once for the memory resource, the store's default size and
+  // the memory monitor.
+  std::optional<objstore::NodeMemoryLimit> node_limit;
+  if (config_.object_store_memory == 0 || config_.memory_limit == 0) {
+    auto detected = objstore::DetectNodeMemoryLimit(objstore::MemorySources::System());
+    if (!detected) Fail(detected.error().message);
+    node_limit = std::move(*detected);
   }
+
+  // Capacities of every rank, exchanged once: defaults, then the `resources` setting
+  // (resource_config.h).
+  ResourceInputs resource_inputs;
+  resource_inputs.rank = rank_;
+  resource_inputs.hostname = hostname_;
+  resource_inputs.detected_cpus =
+      binding_.cpus.empty() ? AutoCpus(bootstrap.local_size()) : binding_.cpus.size();
+  resource_inputs.gpu_ids = binding_.gpu_ids;
+  resource_inputs.node_memory_limit_bytes = node_limit ? node_limit->bytes : 0;
+  resource_inputs.ranks_on_node = bootstrap.local_size();
+  resource_inputs.accelerator_type = config_.accelerator_type.empty()
+                                         ? DetectAcceleratorType(AcceleratorSources::System())
+                                         : config_.accelerator_type;
+  resource_inputs.resources = config_.resources;
+  resource_inputs.num_cpus = config_.num_cpus;
+  resource_inputs.head_cpus = config_.head_cpus;
+  resource_inputs.num_gpus = config_.num_gpus;
+  resource_inputs.memory_limit = config_.memory_limit;
+  auto computed = ComputeRankResources(resource_inputs);
+  if (!computed) Fail(computed.error().message);
+  ResourceSet capacity = std::move(*computed);
+  // GPUs declared by `resources` get slots as num_gpus would (made-up ids past the placed ones).
+  if (auto ids = GpuIdsForCapacity(binding_.gpu_ids, capacity.Units("GPU"));
+      ids != binding_.gpu_ids) {
+    gpus_ = std::make_unique<GpuSlots>(std::move(ids));
+  }
+  Log().info("resources: {}", capacity.ToString());
   auto all = bootstrap.AllGather(EncodeResources(capacity));
   if (!all) Fail(all.error().ToString());
   std::vector<ResourceSet> capacities;
@@ -253,13 +288,6 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv,
   if (!(config_.spill_fs_capacity_threshold > 0)) {
     Fail(fmt::format("spill_fs_capacity_threshold={} is not above 0 (a fraction; 1: no check)",
                      config_.spill_fs_capacity_threshold));
-  }
-  // The node's memory limit, read once for the store's default size and the memory monitor.
-  std::optional<objstore::NodeMemoryLimit> node_limit;
-  if (config_.object_store_memory == 0 || config_.memory_limit == 0) {
-    auto detected = objstore::DetectNodeMemoryLimit(objstore::MemorySources::System());
-    if (!detected) Fail(detected.error().message);
-    node_limit = std::move(*detected);
   }
   if (config_.object_store_memory > 0) {
     store_options.capacity_bytes = static_cast<size_t>(config_.object_store_memory);
@@ -316,13 +344,33 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv,
   monitor_options.usage = &ResidentBytes;
   memory_ = std::make_unique<MemoryReporter>(*transport_, *store_, *objects_,
                                              monitor_options.limit_bytes);
-  view_ = std::make_unique<ClusterView>(rank_, capacities);
+  if (config_.scheduler_infeasible != "fail" && config_.scheduler_infeasible != "wait") {
+    Fail(fmt::format("scheduler_infeasible='{}' must be 'fail' or 'wait'",
+                     config_.scheduler_infeasible));
+  }
+  if (!(config_.scheduler_spread_threshold >= 0 && config_.scheduler_spread_threshold <= 1) ||
+      !(config_.scheduler_top_k_fraction >= 0 && config_.scheduler_top_k_fraction <= 1) ||
+      config_.scheduler_top_k_absolute < 1 || config_.resource_report_interval_ms < 1 ||
+      config_.max_spillbacks < 0) {
+    Fail(fmt::format(
+        "scheduler_spread_threshold={} and scheduler_top_k_fraction={} must be in [0, 1], "
+        "scheduler_top_k_absolute={} and resource_report_interval_ms={} at least 1, "
+        "max_spillbacks={} not negative",
+        config_.scheduler_spread_threshold, config_.scheduler_top_k_fraction,
+        config_.scheduler_top_k_absolute, config_.resource_report_interval_ms,
+        config_.max_spillbacks));
+  }
+  ClusterView::Options view_options;
+  view_options.spread_threshold = config_.scheduler_spread_threshold;
+  view_options.top_k_fraction = config_.scheduler_top_k_fraction;
+  view_options.top_k_absolute = config_.scheduler_top_k_absolute;
+  view_options.seed = job_.job_id.value;
+  view_ = std::make_unique<ClusterView>(rank_, capacities, bootstrap.hostnames(), view_options);
   WorkerPool::Options worker_options;
-  worker_options.cpu_units = capacity.Units("CPU");
+  worker_options.capacity = capacity;
   worker_options.max_threads = config_.max_worker_threads;
   worker_options.spin_ns = config_.worker_spin_us * 1000;
-  int first_threads =
-      static_cast<int>((worker_options.cpu_units + kResourceUnit - 1) / kResourceUnit);
+  int first_threads = static_cast<int>((capacity.Units("CPU") + kResourceUnit - 1) / kResourceUnit);
   worker_options.thread_cpus = binding_.WorkerCpus(first_threads);
   if (binding_.pin) worker_options.spare_cpus = binding_.cpus.pus();
   workers_ = std::make_unique<WorkerPool>(*transport_, worker_options);
@@ -333,8 +381,18 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv,
       std::make_unique<MemoryMonitor>(monitor_options, [this] { executor_->ReleaseParked(); });
   executor_->SetMemoryMonitor(monitor_.get());
   executor_->SetGpuSlots(gpus_.get());
+  TaskManager::Options task_options;
+  task_options.max_inline_bytes = config_.max_inline_bytes;
+  task_options.infeasible_wait = config_.scheduler_infeasible == "wait";
+  task_options.job_hex = job_.job_id.Hex();
   tasks_ = std::make_unique<TaskManager>(*transport_, *objects_, *view_, *executor_, pool_,
-                                         TaskManager::Options{config_.max_inline_bytes});
+                                         task_options);
+  // Resource reports and spillback (resource_reporter.h).
+  executor_->SetClusterView(view_.get(), static_cast<uint32_t>(config_.max_spillbacks));
+  reporter_ = std::make_unique<ResourceReporter>(*transport_, *workers_, *view_,
+                                                 config_.resource_report_interval_ms,
+                                                 [this] { executor_->SpillWaiting(); });
+  view_->SetLocalSource([this] { return reporter_->Current(); });
   actor_executor_ = std::make_unique<ActorExecutor>(
       *transport_, pool_, *workers_,
       [this](const TaskId& id, const std::string& function, BufferPtr result) {
@@ -358,6 +416,10 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv,
   tasks_->RegisterHandlers();
   actor_executor_->RegisterHandlers();
   actors_->RegisterHandlers();
+  reporter_->RegisterHandlers();
+  // Placement groups (placement_group_*.h, bundle_host.h)
+  BuildPlacementGroups();
+  // end placement groups
   RegisterShutdownHandlers();
   kv_ = std::make_unique<KvStore>(*transport_, rank_);
   kv_->RegisterHandlers();
@@ -374,6 +436,7 @@ void CoreRuntime::Start() {
   if (Status s = transport_->Start(*bootstrap_); !s) Fail(s.error().ToString());
   workers_->Start();
   monitor_->Start();
+  reporter_->Start();
   if (rank_ == 0) {
     memory_files_ = std::make_unique<MemoryFileService>(*memory_, job_.session_dir);
     memory_files_->Start();  // answers `prism memory`
@@ -432,13 +495,22 @@ void CoreRuntime::OnShutdownSignal(int signal) {
 
 ResourceSet CoreRuntime::ClusterCapacity() const {
   ResourceSet total;
-  for (Rank r = 0; r < size_; ++r) {
-    if (!view_->IsAlive(r)) continue;
-    for (const auto& [name, units] : capacities_[r].entries()) {
-      total.SetUnits(name, total.Units(name) + units);
-    }
+  for (const ClusterView::RankSnapshot& r : view_->Snapshot()) {
+    if (r.alive) total.Add(r.total);
   }
   return total;
+}
+
+std::string CoreRuntime::NodeId(Rank rank) const {
+  return fmt::format("{}{:016x}", job_.job_id.Hex(), static_cast<uint64_t>(rank));
+}
+
+ResourceSet CoreRuntime::ClusterAvailable() const {
+  ResourceSet available;
+  for (const ClusterView::RankSnapshot& r : view_->Snapshot()) {
+    if (r.alive) available.Add(r.available);
+  }
+  return available;
 }
 
 void CoreRuntime::RegisterShutdownHandlers() {
@@ -590,6 +662,7 @@ void CoreRuntime::TearDown() {
         p.allocated_bytes, p.cached_bytes, tasks_ ? tasks_->in_flight() : 0);
   }
   if (memory_files_) memory_files_->Stop();
+  if (reporter_) reporter_->Stop();
   if (monitor_) monitor_->Stop();
   if (workers_) workers_->Stop();
   if (actor_executor_) actor_executor_->Clear();  // actors' destructors, after their last calls
@@ -605,10 +678,12 @@ void CoreRuntime::WriteStatus(const std::string& status) const {
 
 CoreRuntime::~CoreRuntime() {
   TearDown();
+  placement_groups_.reset();  // its controller thread uses the view and the transport
   // Components go in reverse order of construction (members below the transport first).
   actors_.reset();
   actor_executor_.reset();
   tasks_.reset();
+  reporter_.reset();
   monitor_.reset();
   memory_files_.reset();
   executor_.reset();

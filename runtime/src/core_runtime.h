@@ -35,6 +35,7 @@
 #include "prism/runtime/config.h"
 #include "prism/transport/bootstrap.h"
 #include "prism/transport/transport.h"
+#include "resource_reporter.h"
 #include "session.h"
 #include "task_executor.h"
 #include "task_manager.h"
@@ -50,6 +51,8 @@ class CoreRuntime {
   static void Finalize();
   /// The live runtime, or null.
   static std::shared_ptr<CoreRuntime> Current();
+  /// The live runtime; throws PrismError naming `api` when Prism is not initialised.
+  static std::shared_ptr<CoreRuntime> Require(const char* api);
 
   ~CoreRuntime();
 
@@ -72,8 +75,13 @@ class CoreRuntime {
   /// A shutdown signal arrived (SignalWatcher thread): the driver shuts the job down and exits
   /// with 128 + signal; another rank leaves the job with that code.
   void OnShutdownSignal(int signal);
-  /// Every live rank's capacity, summed.
+  /// Every live rank's total resources (with placement-group bundles), summed.
   ResourceSet ClusterCapacity() const;
+  /// Every live rank's available resources (last reports; this rank's live), summed.
+  ResourceSet ClusterAvailable() const;
+  ClusterView& view() { return *view_; }
+  /// The node id of `rank` (a rank is a node): the job id and the rank, 32 hex digits.
+  std::string NodeId(Rank rank) const;
 
  private:
   CoreRuntime() = default;
@@ -115,6 +123,7 @@ class CoreRuntime {
   std::unique_ptr<TaskManager> tasks_;
   std::unique_ptr<ActorExecutor> actor_executor_;
   std::unique_ptr<ActorManager> actors_;
+  std::unique_ptr<ResourceReporter> reporter_;
   std::unique_ptr<KvStore> kv_;  // the controller key-value store (table on rank 0)
   bool torn_down_ = false;
 
@@ -125,6 +134,18 @@ class CoreRuntime {
   Event state_event_;
   std::atomic<bool> exit_requested_{false};
   std::atomic<int> exit_code_{0};
+
+  // Placement groups (placement_group_*.h, bundle_host.h)
+ public:
+  /// Requests to the placement-group controller, and created groups' layouts (every rank).
+  class PlacementGroupClient& placement_groups();
+
+ private:
+  struct PlacementGroupParts;  // client, bundle host, controller (rank 0)
+  /// Builds and wires them (placement_group_api.cc); handlers registered, before Start.
+  void BuildPlacementGroups();
+  std::shared_ptr<PlacementGroupParts> placement_groups_;
+  // end placement groups
 };
 
 }  // namespace prism::runtime

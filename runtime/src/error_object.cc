@@ -96,6 +96,10 @@ void ThrowStoredError(const ObjectBuffer& buffer) {
       throw ObjectStoreFullError(message);
     case runtime::ErrorKind::kOutOfMemory:
       throw OutOfMemoryError(message);
+    case runtime::ErrorKind::kTaskPlacementGroupRemoved:
+      throw TaskPlacementGroupRemovedError(message);
+    case runtime::ErrorKind::kActorPlacementGroupRemoved:
+      throw ActorPlacementGroupRemovedError(message);
     case runtime::ErrorKind::kSystem:
       break;
   }

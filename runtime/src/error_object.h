@@ -12,15 +12,17 @@
 namespace prism::runtime {
 
 enum class ErrorKind : uint8_t {
-  kTask = 1,             // the task threw -> prism::TaskError
-  kWorkerCrashed = 2,    // its rank died -> prism::WorkerCrashedError
-  kObjectLost = 3,       // no copy reachable -> prism::ObjectLostError
-  kOwnerDied = 4,        // owner gone -> prism::OwnerDiedError
-  kUnschedulable = 5,    // no rank can run it -> prism::TaskUnschedulableError
-  kSystem = 6,           // anything else -> prism::PrismError
-  kActorDied = 7,        // the actor died -> prism::ActorDiedError
-  kObjectStoreFull = 8,  // no room in a store -> prism::ObjectStoreFullError
-  kOutOfMemory = 9,      // failed by the memory monitor -> prism::OutOfMemoryError
+  kTask = 1,                         // the task threw -> prism::TaskError
+  kWorkerCrashed = 2,                // its rank died -> prism::WorkerCrashedError
+  kObjectLost = 3,                   // no copy reachable -> prism::ObjectLostError
+  kOwnerDied = 4,                    // owner gone -> prism::OwnerDiedError
+  kUnschedulable = 5,                // no rank can run it -> prism::TaskUnschedulableError
+  kSystem = 6,                       // anything else -> prism::PrismError
+  kActorDied = 7,                    // the actor died -> prism::ActorDiedError
+  kObjectStoreFull = 8,              // no room in a store -> prism::ObjectStoreFullError
+  kOutOfMemory = 9,                  // failed by the memory monitor -> prism::OutOfMemoryError
+  kTaskPlacementGroupRemoved = 10,   // -> prism::TaskPlacementGroupRemovedError
+  kActorPlacementGroupRemoved = 11,  // -> prism::ActorPlacementGroupRemovedError
 };
 
 std::shared_ptr<objstore::ObjectBuffer> MakeErrorObject(

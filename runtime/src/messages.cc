@@ -128,6 +128,12 @@ std::vector<std::byte> EncodeTaskSpec(const TaskSpec& spec) {
   w.String(spec.function);
   w.String(spec.name);
   WriteResources(w, spec.resources);
+  w.I32(spec.placement_group.owner);
+  w.U64(spec.placement_group.seq);
+  w.I32(spec.bundle_index);
+  w.U8(spec.capture_child_tasks ? 1 : 0);
+  w.U32(spec.spillbacks);
+  w.U8(spec.spillable ? 1 : 0);
   w.U32(static_cast<uint32_t>(spec.args.size()));
   for (const auto& a : spec.args) {
     if (a.value) {
@@ -158,6 +164,13 @@ Result<TaskSpec> DecodeTaskSpec(std::span<const std::byte> bytes,
   spec.function = r.String();
   spec.name = r.String();
   spec.resources = ReadResources(r);
+  spec.placement_group.owner = r.I32();
+  spec.placement_group.seq = r.U64();
+  spec.bundle_index = r.I32();
+  spec.capture_child_tasks = r.U8() != 0;
+  spec.spillbacks = r.U32();
+  spec.spillable = r.U8() != 0;
+  if (spec.placement_group.owner < kNoRank || spec.bundle_index < -1) r.Fail();
   uint32_t args = r.Count(kMinArgBytes);
   spec.args.reserve(args);
   for (uint32_t i = 0; i < args && r.ok(); ++i) {
@@ -194,7 +207,6 @@ std::vector<std::byte> EncodeTaskResult(const TaskResult& result) {
   out.reserve(48 + (result.value ? result.value->size() + 16 : 0));
   WireWriter w(out);
   w.Task(result.id);
-  w.I64(result.executor_load);
   if (result.value) {
     w.U8(0);
     PutBuffer(w, *result.value);
@@ -211,7 +223,6 @@ Result<TaskResult> DecodeTaskResult(std::span<const std::byte> bytes,
   WireReader r(bytes);
   TaskResult result;
   result.id = r.Task();
-  result.executor_load = r.I64();
   uint8_t kind = r.U8();
   if (kind == 0) {
     result.value = GetBuffer(r, pool);
@@ -337,6 +348,52 @@ Result<NameReply> DecodeNameReply(std::span<const std::byte> bytes) {
   a.class_tag = r.String();
   if (!r.AtEnd()) return Malformed("actor name reply");
   return a;
+}
+
+std::vector<std::byte> EncodeResourceReport(const ResourceReport& report) {
+  std::vector<std::byte> out;
+  WireWriter w(out);
+  w.U64(report.seq);
+  WriteResources(w, report.total);
+  w.U32(static_cast<uint32_t>(report.available.entries().size()));
+  for (const auto& [name, units] : report.available.entries()) {
+    w.String(name);
+    w.I64(units);  // may be negative: a blocked task took its CPU back
+  }
+  w.I64(report.waiting);
+  return out;
+}
+
+Result<ResourceReport> DecodeResourceReport(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  ResourceReport report;
+  report.seq = r.U64();
+  report.total = ReadResources(r);
+  uint32_t n = r.Count(kMinResourceBytes);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    std::string name = r.String();
+    report.available.SetUnits(name, r.I64());
+  }
+  report.waiting = r.I64();
+  if (!r.AtEnd() || report.waiting < 0) return Malformed("resource report");
+  return report;
+}
+
+std::vector<std::byte> EncodeSpillback(const SpillbackMessage& message) {
+  std::vector<std::byte> out;
+  WireWriter w(out);
+  w.Task(message.id);
+  w.I32(message.suggested);
+  return out;
+}
+
+Result<SpillbackMessage> DecodeSpillback(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  SpillbackMessage message;
+  message.id = r.Task();
+  message.suggested = r.I32();
+  if (!r.AtEnd() || message.id.IsNil() || message.suggested < 0) return Malformed("spillback");
+  return message;
 }
 
 std::vector<std::byte> EncodeObjectIds(std::span<const ObjectId> ids) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster_view.h"
 #include "prism/common/ids.h"
 #include "prism/common/result.h"
 #include "prism/common/wire.h"
@@ -38,8 +39,16 @@ enum RuntimeMessage : transport::MessageType {
   kReleaseReturnHold,  ///< owner -> executor: TaskId whose return's nested refs it recorded
   kMemoryRequest,      ///< any -> all: request id (MemorySummary)
   kMemoryReply,        ///< all -> requester: RankMemoryReport
+  kResourceReport,     ///< any -> all: ResourceReport (what this rank has free)
+  kTaskSpillback,      ///< executor -> owner: SpillbackMessage (run it elsewhere)
 };
-static_assert(kMemoryReply < transport::kCollectiveTypesBegin);
+/// Placement-group messages (pg_messages.h) use types from here up to 111.
+inline constexpr transport::MessageType kPlacementGroupTypesBegin =
+    transport::kRuntimeTypesBegin + 32;
+inline constexpr transport::MessageType kPlacementGroupTypesEnd =
+    transport::kRuntimeTypesBegin + 48;
+static_assert(kTaskSpillback < kPlacementGroupTypesBegin);
+static_assert(kPlacementGroupTypesEnd <= transport::kCollectiveTypesBegin);
 
 /// What a task spec asks an executor to do.
 enum class TaskKind : uint8_t {
@@ -72,7 +81,14 @@ struct TaskSpec {
   TaskId id;
   std::string function;
   std::string name;
+  /// What it takes from the executing rank while it runs. Work scheduled into a placement group
+  /// demands the group's resources instead (DemandInBundle): `resources` then names those.
   ResourceSet resources;
+  PlacementGroupId placement_group;  // nil: none
+  int32_t bundle_index = -1;         // with placement_group: its bundle (-1: any on the rank)
+  bool capture_child_tasks = false;  // children default to the same placement group
+  uint32_t spillbacks = 0;           // times an executor sent it back (it stops at a limit)
+  bool spillable = false;            // DEFAULT/SPREAD tasks: an executor may send it back
   std::vector<ArgSpec> args;
   TaskKind kind = TaskKind::kNormal;
   ActorId actor;               // kActorCreation, kActorCall
@@ -119,7 +135,6 @@ struct TaskResult {
   TaskId id;
   BufferPtr value;                  // inline result (value or error object), or null when stored
   uint64_t stored_size = 0;         // result kept in the executor's store (value == null)
-  int64_t executor_load = 0;        // executor's queued + running tasks, for the owner's view
   std::vector<ObjectId> contained;  // ObjectRefs serialized inside the result
 };
 
@@ -138,6 +153,12 @@ struct ObjectStatus {
   BufferPtr value;          // kInline: the value (or an error object)
   Rank location = kNoRank;  // kLocated: holder of the primary copy
   uint64_t size = 0;
+};
+
+/// An executor gives a waiting task back to its owner: another rank has room (kTaskSpillback).
+struct SpillbackMessage {
+  TaskId id;
+  Rank suggested = kNoRank;
 };
 
 void WriteResources(WireWriter& w, const ResourceSet& set);
@@ -168,6 +189,11 @@ std::vector<std::byte> EncodeBorrowRequest(const BorrowRequest& request);
 Result<BorrowRequest> DecodeBorrowRequest(std::span<const std::byte> bytes);
 std::vector<std::byte> EncodeTaskIdMessage(const TaskId& id);
 Result<TaskId> DecodeTaskIdMessage(std::span<const std::byte> bytes);
+
+std::vector<std::byte> EncodeResourceReport(const ResourceReport& report);
+Result<ResourceReport> DecodeResourceReport(std::span<const std::byte> bytes);
+std::vector<std::byte> EncodeSpillback(const SpillbackMessage& message);
+Result<SpillbackMessage> DecodeSpillback(std::span<const std::byte> bytes);
 
 std::vector<std::byte> EncodeObjectIds(std::span<const ObjectId> ids);
 Result<std::vector<ObjectId>> DecodeObjectIds(std::span<const std::byte> bytes);

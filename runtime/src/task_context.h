@@ -42,6 +42,27 @@ class ActorScope {
   ActorContext previous_;
 };
 
+/// The placement group of the task or actor the current thread runs, when it captures its child
+/// tasks (PG-16): children default to it.
+struct PlacementContext {
+  PlacementGroupId group;
+  bool capture = false;
+};
+
+const PlacementContext& CurrentPlacement();
+
+/// Sets the current thread's placement group for its lifetime.
+class PlacementScope {
+ public:
+  explicit PlacementScope(PlacementContext placement);
+  ~PlacementScope();
+  PlacementScope(const PlacementScope&) = delete;
+  PlacementScope& operator=(const PlacementScope&) = delete;
+
+ private:
+  PlacementContext previous_;
+};
+
 /// Thrown by prism::ExitActor inside a method; caught by the actor's executor. Not a
 /// std::exception, so that user code catching std::exception does not swallow it.
 struct ActorExitRequest {};

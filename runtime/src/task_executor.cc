@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "actor_executor.h"
+#include "bundle_resources.h"
 #include "error_object.h"
 #include "prism/common/logging.h"
 #include "prism/runtime/errors.h"
@@ -23,8 +24,15 @@ spdlog::logger& Log() {
 
 thread_local TaskId g_current_task;
 thread_local ActorContext g_current_actor;
+thread_local PlacementContext g_current_placement;
 
 }  // namespace
+
+const PlacementContext& CurrentPlacement() { return g_current_placement; }
+PlacementScope::PlacementScope(PlacementContext placement) : previous_(g_current_placement) {
+  g_current_placement = placement;
+}
+PlacementScope::~PlacementScope() { g_current_placement = previous_; }
 
 TaskId CurrentTaskId() { return g_current_task; }
 TaskScope::TaskScope(TaskId id) : previous_(g_current_task) { g_current_task = id; }
@@ -38,6 +46,7 @@ struct TaskExecutor::Running {
   TaskSpec spec;
   std::vector<BufferPtr> args;
   std::atomic<int64_t> unresolved{0};
+  uint64_t tag = 0;  // its worker-pool tag while queued
 };
 
 TaskExecutor::TaskExecutor(transport::Transport& transport, objstore::ObjectStore& store,
@@ -140,8 +149,94 @@ void TaskExecutor::ArgumentsReady(const std::shared_ptr<Running>& task) {
 }
 
 void TaskExecutor::Admit(const std::shared_ptr<Running>& task) {
-  int64_t cpu = task->spec.resources.Units("CPU");
-  workers_.Enqueue(cpu, [this, task] { Execute(task); });
+  task->tag = next_tag_.fetch_add(1, std::memory_order_relaxed);
+  bool removed = false;
+  {
+    std::lock_guard lock(queued_mu_);
+    removed =
+        !task->spec.placement_group.IsNil() && removed_groups_.contains(task->spec.placement_group);
+    if (!removed) queued_[task->tag] = task;
+  }
+  if (removed) {
+    Reply(task->spec.id, task->spec.function,
+          MakeErrorObject(pool_, ErrorKind::kTaskPlacementGroupRemoved, task->spec.function,
+                          transport_.rank(),
+                          fmt::format("{} ({}) cannot run: its placement group {} was removed",
+                                      task->spec.id.ToString(), task->spec.function,
+                                      task->spec.placement_group.Hex())));
+    return;
+  }
+  workers_.Enqueue(
+      task->spec.resources,
+      [this, task] {
+        {
+          std::lock_guard lock(queued_mu_);
+          queued_.erase(task->tag);
+        }
+        Execute(task);
+      },
+      task->tag);
+}
+
+std::shared_ptr<TaskExecutor::Running> TaskExecutor::Withdraw(uint64_t tag) {
+  if (!workers_.Withdraw(tag)) return nullptr;  // started meanwhile
+  std::lock_guard lock(queued_mu_);
+  auto it = queued_.find(tag);
+  if (it == queued_.end()) return nullptr;
+  std::shared_ptr<Running> task = std::move(it->second);
+  queued_.erase(it);
+  return task;
+}
+
+void TaskExecutor::SpillWaiting() {
+  if (view_ == nullptr || max_spillbacks_ == 0) return;
+  // The oldest few: a burst that arrived here while other ranks idle leaves in a few rounds.
+  for (uint64_t tag : workers_.WaitingTags(64)) {
+    std::shared_ptr<Running> candidate;
+    {
+      std::lock_guard lock(queued_mu_);
+      auto it = queued_.find(tag);
+      if (it == queued_.end()) continue;
+      candidate = it->second;
+    }
+    const TaskSpec& spec = candidate->spec;
+    if (!spec.spillable || spec.spillbacks >= max_spillbacks_) continue;
+    ClusterView::Request request;
+    request.exclude_self = true;
+    ClusterView::Decision decision = view_->Pick(spec.resources, request);
+    if (decision.rank == kNoRank) break;  // nobody else has room: the rest stay too
+    std::shared_ptr<Running> task = Withdraw(tag);
+    if (!task) continue;
+    // Counted against that rank here too, so that the next tasks look elsewhere.
+    view_->OnSubmitted(decision.rank, spec.resources);
+    SpillbackMessage message{spec.id, decision.rank};
+    Log().debug("{} ({}) goes back to rank {}: rank {} has room", spec.id.ToString(), spec.function,
+                spec.id.owner, decision.rank);
+    if (spec.id.owner == transport_.rank()) {
+      local_spill_(message);
+    } else if (Status s = transport_.Send(spec.id.owner, kTaskSpillback, EncodeSpillback(message));
+               !s) {
+      Log().info("spillback of {} not delivered: {}", spec.id.ToString(), s.ToString());
+    }
+  }
+}
+
+void TaskExecutor::CancelPlacementGroup(const PlacementGroupId& pg, const std::string& reason) {
+  std::vector<uint64_t> tags;
+  {
+    std::lock_guard lock(queued_mu_);
+    removed_groups_.insert(pg);
+    for (const auto& [tag, task] : queued_) {
+      if (task->spec.placement_group == pg) tags.push_back(tag);
+    }
+  }
+  for (uint64_t tag : tags) {
+    std::shared_ptr<Running> task = Withdraw(tag);
+    if (!task) continue;  // it started: its result becomes the error (Execute)
+    Reply(task->spec.id, task->spec.function,
+          MakeErrorObject(pool_, ErrorKind::kTaskPlacementGroupRemoved, task->spec.function,
+                          transport_.rank(), reason));
+  }
 }
 
 void TaskExecutor::ReleaseParked() {
@@ -167,10 +262,11 @@ void TaskExecutor::Execute(const std::shared_ptr<Running>& task) {
         "prism::PrismError");
   } else {
     TaskScope scope(spec.id);
+    PlacementScope placement(PlacementContext{spec.placement_group, spec.capture_child_tasks});
     MemoryMonitor::TaskScope watched(monitor_, spec.id, spec.function);
     std::optional<GpuScope> on_gpus;  // the GPUs the task asked for, published to GetGpuIds
-    if (gpus_ != nullptr && spec.resources.Units("GPU") > 0)
-      on_gpus.emplace(*gpus_, spec.resources.Units("GPU"));
+    if (int64_t gpus = BaseUnits(spec.resources, "GPU"); gpus_ != nullptr && gpus > 0)
+      on_gpus.emplace(*gpus_, gpus);
     try {
       result = fn->invoke(task->args);
     } catch (const OutOfMemoryError& e) {
@@ -180,6 +276,20 @@ void TaskExecutor::Execute(const std::shared_ptr<Running>& task) {
     }
   }
   task->args.clear();  // let argument copies go before the reply
+  bool group_removed = false;
+  if (!spec.placement_group.IsNil()) {
+    std::lock_guard lock(queued_mu_);
+    group_removed = removed_groups_.contains(spec.placement_group);
+  }
+  {
+    if (group_removed) {
+      // Ray kills such a task's worker; a thread cannot be killed, so its result is dropped.
+      result = MakeErrorObject(
+          pool_, ErrorKind::kTaskPlacementGroupRemoved, spec.function, self,
+          fmt::format("{} ({}) ran while its placement group {} was removed", spec.id.ToString(),
+                      spec.function, spec.placement_group.Hex()));
+    }
+  }
   Reply(spec.id, spec.function, std::move(result));
 }
 
@@ -187,7 +297,6 @@ void TaskExecutor::Reply(const TaskId& id, const std::string& function, BufferPt
   Rank owner = id.owner;
   TaskResult out;
   out.id = id;
-  out.executor_load = workers_.load();
   out.contained = result->contained_refs();
   if (owner == transport_.rank()) {
     // The owner records the nested refs before this call returns: no hold is needed.

@@ -13,8 +13,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "cluster_view.h"
 #include "gpu_slots.h"
 #include "memory_monitor.h"
 #include "messages.h"
@@ -32,6 +35,8 @@ class TaskExecutor {
  public:
   /// Delivers a result to this rank's own owner side (tasks it submitted to itself).
   using LocalResultSink = std::function<void(TaskResult)>;
+  /// Delivers a spillback of a task this rank owns to its own owner side.
+  using LocalSpillbackSink = std::function<void(SpillbackMessage)>;
 
   struct Options {
     int64_t max_inline_bytes = int64_t{100} * 1024;
@@ -44,6 +49,15 @@ class TaskExecutor {
 
   void RegisterHandlers();
   void SetLocalResultSink(LocalResultSink sink) { local_sink_ = std::move(sink); }
+  void SetLocalSpillbackSink(LocalSpillbackSink sink) { local_spill_ = std::move(sink); }
+  /// Where spilled tasks may go (null: no spillback), and how often a task may be sent back.
+  void SetClusterView(ClusterView* view, uint32_t max_spillbacks) {
+    view_ = view;
+    max_spillbacks_ = max_spillbacks;
+  }
+  /// Gives back to their owners the oldest tasks waiting here for resources that another rank
+  /// has room for now (by this rank's view). Called by the ResourceReporter.
+  void SpillWaiting();
   void SetActorExecutor(ActorExecutor* actors) { actors_ = actors; }
   /// Tasks park while `monitor` reports memory above its threshold; null: never.
   void SetMemoryMonitor(MemoryMonitor* monitor) { monitor_ = monitor; }
@@ -58,6 +72,10 @@ class TaskExecutor {
   /// Sends the result (value or error object) of task `id`, running `function`, to its owner.
   void Reply(const TaskId& id, const std::string& function, BufferPtr result);
 
+  /// Placement group `pg` was removed from this rank: its waiting tasks fail at once with
+  /// TaskPlacementGroupRemovedError (`reason`), and so do the results of its running ones.
+  void CancelPlacementGroup(const PlacementGroupId& pg, const std::string& reason);
+
   /// Stops accepting tasks (shutdown): later ones are dropped.
   void Close() { closed_.store(true); }
 
@@ -67,6 +85,8 @@ class TaskExecutor {
   void ArgumentsReady(const std::shared_ptr<Running>& task);
   void Admit(const std::shared_ptr<Running>& task);
   void Execute(const std::shared_ptr<Running>& task);
+  /// Takes task `tag` out of the queue; null when it already started.
+  std::shared_ptr<Running> Withdraw(uint64_t tag);
 
   transport::Transport& transport_;
   objstore::ObjectStore& store_;
@@ -79,6 +99,13 @@ class TaskExecutor {
   ActorExecutor* actors_ = nullptr;
   MemoryMonitor* monitor_ = nullptr;
   GpuSlots* gpus_ = nullptr;
+  ClusterView* view_ = nullptr;
+  uint32_t max_spillbacks_ = 0;
+  LocalSpillbackSink local_spill_;
+  std::mutex queued_mu_;
+  std::unordered_map<uint64_t, std::shared_ptr<Running>> queued_;  // by pool tag, not started
+  std::atomic<uint64_t> next_tag_{1};
+  std::unordered_set<PlacementGroupId> removed_groups_;  // guarded by queued_mu_
   std::mutex parked_mu_;
   std::vector<std::shared_ptr<Running>> parked_;  // admitted once memory is below the threshold
   std::atomic<bool> closed_{false};

@@ -9,6 +9,7 @@
 #include "prism/common/logging.h"
 #include "prism/runtime/errors.h"
 #include "prism/runtime/serializer.h"
+#include "task_context.h"
 
 namespace prism::runtime {
 namespace {
@@ -41,6 +42,43 @@ void TaskManager::RegisterHandlers() {
     OnTaskDone(source, std::move(*result));
   });
   executor_.SetLocalResultSink([this](TaskResult result) { OnTaskDone(self_, std::move(result)); });
+  transport_.SetHandler(kTaskSpillback, [this](Rank source, std::span<const std::byte> payload) {
+    auto message = DecodeSpillback(payload);
+    if (!message) {
+      Log().warn("dropped a spillback from rank {}: {}", source, message.error().ToString());
+      return;
+    }
+    OnSpillback(source, *message);
+  });
+  executor_.SetLocalSpillbackSink([this](SpillbackMessage m) { OnSpillback(self_, m); });
+}
+
+internal::SchedulingOptions TaskManager::Effective(
+    const internal::SchedulingOptions& chosen) const {
+  if (chosen.chosen) {
+    internal::SchedulingOptions out = chosen;
+    // SetPlacementGroup with an empty group: explicitly no group (opts out of capture).
+    if (out.kind == internal::SchedulingOptions::kPlacementGroup && out.placement_group.IsNil())
+      out.kind = internal::SchedulingOptions::kDefault;
+    return out;
+  }
+  const PlacementContext& parent = CurrentPlacement();
+  internal::SchedulingOptions out;
+  if (parent.capture && !parent.group.IsNil()) {
+    out.kind = internal::SchedulingOptions::kPlacementGroup;
+    out.placement_group = parent.group;
+    out.bundle_index = -1;
+    out.capture_child_tasks = true;
+  }
+  return out;
+}
+
+std::vector<Rank> TaskManager::ResolveNode(const std::string& node, const char* api) const {
+  std::string error;
+  std::vector<Rank> ranks = view_.ResolveNode(node, options_.job_hex, &error);
+  if (ranks.empty())
+    throw PrismError(fmt::format("{}: NodeAffinitySchedulingStrategy: {}", api, error));
+  return ranks;
 }
 
 ObjectId TaskManager::Submit(const std::string& function, std::vector<internal::TaskArg> args,
@@ -57,6 +95,25 @@ ObjectId TaskManager::Submit(const std::string& function, std::vector<internal::
       throw PrismError(fmt::format("prism::Task({}).SetResource: {}", function, s.error().message));
     }
   }
+  task->scheduling = Effective(options.scheduling);
+  using Kind = internal::SchedulingOptions::Kind;
+  if (task->scheduling.kind == Kind::kNodeAffinity) {
+    task->affinity = ResolveNode(task->scheduling.node, "prism::Task");
+  }
+  if (task->scheduling.kind == Kind::kPlacementGroup) {
+    if (task->scheduling.bundle_index < -1) {
+      throw PrismError(
+          fmt::format("prism::Task({}).SetPlacementGroup: bundle index {} (use -1 "
+                      "for any bundle)",
+                      function, task->scheduling.bundle_index));
+    }
+    spec.placement_group = task->scheduling.placement_group;
+    spec.bundle_index = task->scheduling.bundle_index;
+    spec.capture_child_tasks = task->scheduling.capture_child_tasks;
+  }
+  spec.spillable =
+      task->scheduling.kind == Kind::kDefault || task->scheduling.kind == Kind::kSpread;
+  task->demand = spec.resources;
   return Enqueue(std::move(task), std::move(args));
 }
 
@@ -136,11 +193,10 @@ void TaskManager::Dispatch(const std::shared_ptr<Pending>& task) {
       pulled_bytes[info.location] += info.size;
     }
   }
-  Rank preferred = kNoRank;
   uint64_t most = 0;
   for (const auto& [rank, bytes] : pulled_bytes) {
     if (bytes > most) {
-      preferred = rank;
+      task->preferred = rank;
       most = bytes;
     }
   }
@@ -155,21 +211,99 @@ void TaskManager::Dispatch(const std::shared_ptr<Pending>& task) {
     }
     return;
   }
-  std::string missing;
-  for (Rank target = view_.Pick(spec.resources, &missing, false, preferred); target != kNoRank;
-       target = view_.Pick(spec.resources, &missing, false, preferred)) {
-    if (SendTo(task, target)) return;
-    view_.MarkDead(target);  // the rank is gone and the task never reached it: try another one
+  Place(task);
+}
+
+void TaskManager::Place(const std::shared_ptr<Pending>& task) {
+  TaskSpec& spec = task->spec;
+  using Kind = internal::SchedulingOptions::Kind;
+  if (task->scheduling.kind == Kind::kPlacementGroup) {
+    if (!layouts_) {
+      Unschedulable(task, "placement groups are not available on this rank");
+      return;
+    }
+    layouts_(spec.placement_group, [this, task](Result<BundleLayout> layout) {
+      if (!layout) {
+        Fail(task, MakeErrorObject(
+                       pool_, ErrorKind::kTaskPlacementGroupRemoved, task->spec.function, self_,
+                       fmt::format("{} ({}) cannot run in placement group {}: {}",
+                                   task->spec.id.ToString(), task->spec.function,
+                                   task->spec.placement_group.Hex(), layout.error().message)));
+        return;
+      }
+      PlaceInGroup(task, *layout);
+    });
+    return;
   }
-  std::string message =
-      missing.empty() ? fmt::format("no live rank can run {} ({}): it needs {}", spec.id.ToString(),
-                                    spec.function, spec.resources.ToString())
-                      : fmt::format(
-                            "no rank of this job has enough '{}' for {} ({}), which needs {}; a "
-                            "batch allocation "
-                            "does not grow, so the task cannot run",
-                            missing, spec.id.ToString(), spec.function, spec.resources.ToString());
-  Fail(task, MakeErrorObject(pool_, ErrorKind::kUnschedulable, spec.function, self_, message));
+  ClusterView::Request request;
+  request.preferred = task->preferred;
+  if (task->scheduling.kind == Kind::kSpread) request.kind = ClusterView::Request::kSpread;
+  if (task->scheduling.kind == Kind::kNodeAffinity) {
+    request.kind = ClusterView::Request::kAffinity;
+    request.affinity = task->affinity;
+    request.soft = task->scheduling.soft;
+  }
+  while (true) {
+    ClusterView::Decision decision = view_.Pick(spec.resources, request);
+    if (decision.rank == kNoRank) {
+      std::string message =
+          task->scheduling.kind == Kind::kNodeAffinity && !task->scheduling.soft
+              ? fmt::format("{} ({}) must run on node {}, but {}", spec.id.ToString(),
+                            spec.function, task->scheduling.node, decision.why)
+          : decision.why.empty()
+              ? fmt::format(
+                    "no live rank can ever run {} ({}): it needs {} and no single rank "
+                    "has all of it",
+                    spec.id.ToString(), spec.function, spec.resources.ToString())
+              : fmt::format(
+                    "no rank of this job has enough '{}' for {} ({}), which needs {}; a "
+                    "batch allocation does not grow, so the task cannot run",
+                    decision.why, spec.id.ToString(), spec.function, spec.resources.ToString());
+      Unschedulable(task, message);
+      return;
+    }
+    if (SendTo(task, decision.rank)) return;
+    view_.MarkDead(decision.rank);  // the rank is gone and the task never reached it
+  }
+}
+
+void TaskManager::PlaceInGroup(const std::shared_ptr<Pending>& task, const BundleLayout& layout) {
+  TaskSpec& spec = task->spec;
+  std::string error;
+  const PlacementGroupId& pg = spec.placement_group;
+  int bundle = ChooseBundle(
+      layout, task->demand, task->scheduling.bundle_index,
+      bundle_rotation_.fetch_add(1, std::memory_order_relaxed),
+      [&](Rank rank, int index) {
+        return view_.HasRoom(rank, DemandInBundle(task->demand, pg, index));
+      },
+      &error);
+  if (bundle < 0) {
+    Unschedulable(task, fmt::format("{} ({}) cannot run in placement group {}: {}",
+                                    spec.id.ToString(), spec.function, pg.Hex(), error));
+    return;
+  }
+  // Bundle index -1 takes from the any-bundle names, so the same rank's bundles pool.
+  spec.resources = DemandInBundle(task->demand, pg, task->scheduling.bundle_index);
+  Rank target = layout.ranks[bundle];
+  if (!SendTo(task, target)) {
+    Fail(task,
+         MakeErrorObject(pool_, ErrorKind::kWorkerCrashed, spec.function, target,
+                         fmt::format("{} ({}) cannot run: bundle {} of placement group {} "
+                                     "is on rank {}, which died",
+                                     spec.id.ToString(), spec.function, bundle, pg.Hex(), target)));
+  }
+}
+
+void TaskManager::Unschedulable(const std::shared_ptr<Pending>& task, const std::string& message) {
+  if (options_.infeasible_wait) {
+    Log().warn("{}; it waits (scheduler_infeasible = wait)", message);
+    std::lock_guard lock(mu_);
+    infeasible_.push_back(task);
+    return;
+  }
+  Fail(task,
+       MakeErrorObject(pool_, ErrorKind::kUnschedulable, task->spec.function, self_, message));
 }
 
 bool TaskManager::SendTo(const std::shared_ptr<Pending>& task, Rank target) {
@@ -180,7 +314,7 @@ bool TaskManager::SendTo(const std::shared_ptr<Pending>& task, Rank target) {
     std::lock_guard lock(mu_);
     in_flight_[spec.id] = task;
   }
-  view_.OnSubmitted(target);
+  task->epoch = view_.OnSubmitted(target, spec.resources);
   if (target == self_) {
     executor_.Accept(spec);
     return true;
@@ -228,8 +362,29 @@ void TaskManager::OnTaskDone(Rank executor, TaskResult result) {
     task = std::move(it->second);
     in_flight_.erase(it);
   }
-  view_.OnFinished(executor, result.executor_load);
+  view_.OnFinished(executor, task->spec.resources, task->epoch);
   Complete(task, result, executor);
+}
+
+void TaskManager::OnSpillback(Rank executor, const SpillbackMessage& message) {
+  std::shared_ptr<Pending> task;
+  {
+    std::lock_guard lock(mu_);
+    auto it = in_flight_.find(message.id);
+    if (it == in_flight_.end() || it->second->target != executor ||
+        message.suggested >= view_.size()) {
+      Log().warn("dropped a spillback of {} from rank {}: no such task in flight there",
+                 message.id.ToString(), executor);
+      return;
+    }
+    task = std::move(it->second);
+    in_flight_.erase(it);
+  }
+  view_.OnFinished(executor, task->spec.resources, task->epoch);
+  ++task->spec.spillbacks;
+  // The executor saw room at `suggested`; failing that, choose again.
+  if (message.suggested != executor && SendTo(task, message.suggested)) return;
+  Place(task);
 }
 
 void TaskManager::OnPeerFailure(Rank rank, const std::string& why) {

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "prism/common/clock.h"
@@ -11,12 +12,22 @@
 namespace prism::runtime {
 namespace {
 
-// The task a worker thread is running: what BlockedScope lends.
+// The task a worker thread is running: what it holds (BlockedScope lends its CPU).
 struct CurrentWork {
   WorkerPool* pool = nullptr;
-  int64_t cpu_units = 0;
+  ResourceSet held;
 };
 thread_local CurrentWork g_current;
+
+// The CPU part of a demand: what a task blocked in Get lends (Ray releases CPU, not GPUs). A
+// placement-group task's CPU is its bundle's "CPU_group_..." resources.
+ResourceSet CpuPart(const ResourceSet& demand) {
+  ResourceSet out;
+  for (const auto& [name, units] : demand.entries()) {
+    if (name == "CPU" || name.rfind("CPU_group_", 0) == 0) out.SetUnits(name, units);
+  }
+  return out;
+}
 
 // At most this many idle workers poll at once; the others sleep.
 constexpr int kMaxSpinners = 1;
@@ -28,14 +39,17 @@ constexpr int64_t kStarvationNs = 1'000'000;
 }  // namespace
 
 WorkerPool::WorkerPool(transport::Transport& transport, const Options& options)
-    : transport_(transport), options_(options), available_units_(options.cpu_units) {}
+    : transport_(transport),
+      options_(options),
+      total_(options.capacity),
+      available_(options.capacity) {}
 
 WorkerPool::~WorkerPool() { Stop(); }
 
 void WorkerPool::Start() {
   std::lock_guard lock(mu_);
   // One thread per whole CPU (at least one when there is any CPU); more start on demand.
-  int64_t n = (options_.cpu_units + 9999) / 10000;
+  int64_t n = (options_.capacity.Units("CPU") + kResourceUnit - 1) / kResourceUnit;
   for (int64_t i = 0; i < n; ++i) AddThreadLocked();
   monitor_ = std::jthread([this](std::stop_token stop) { MonitorLoop(stop); });
 }
@@ -97,16 +111,43 @@ int64_t WorkerPool::threads() const {
   return static_cast<int64_t>(threads_.size());
 }
 
+WorkerPool::ShapeQueue* WorkerPool::FittingLocked() {
+  ShapeQueue* best = nullptr;
+  for (ShapeQueue& shape : shapes_) {
+    if (shape.items.empty() || !shape.demand.FitsIn(available_)) continue;
+    if (best == nullptr || shape.items.front().seq < best->items.front().seq) best = &shape;
+  }
+  return best;
+}
+
+bool WorkerPool::KnownLocked(const std::string& name) const {
+  return std::any_of(total_.entries().begin(), total_.entries().end(),
+                     [&](const auto& e) { return e.first == name; });
+}
+
+void WorkerPool::AcquireLocked(const ResourceSet& demand) {
+  for (const auto& [name, units] : demand.entries()) {
+    if (units != 0 && KnownLocked(name)) available_.SetUnits(name, available_.Units(name) - units);
+  }
+  version_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void WorkerPool::ReleaseLocked(const ResourceSet& demand) {
+  // Resources removed meanwhile (a placement group's) are not given back.
+  for (const auto& [name, units] : demand.entries()) {
+    if (units != 0 && KnownLocked(name)) available_.SetUnits(name, available_.Units(name) + units);
+  }
+  version_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void WorkerPool::UpdateDispatchableLocked() {
-  dispatchable_.store(
-      !unmetered_.empty() || (!queue_.empty() && queue_.front().cpu_units <= available_units_),
-      std::memory_order_seq_cst);
+  dispatchable_.store(!unmetered_.empty() || FittingLocked() != nullptr, std::memory_order_seq_cst);
 }
 
 void WorkerPool::MaybeAddThreadLocked() {
-  // Only for work that needs CPU (and has it: a blocked task lent its CPU); CPU-free work gets
-  // threads from the monitor when it starves.
-  bool metered = !queue_.empty() && queue_.front().cpu_units <= available_units_;
+  // Only for work that needs resources (and has them: a blocked task lent its CPU); work that
+  // needs none gets threads from the monitor when it starves.
+  bool metered = FittingLocked() != nullptr;
   if (stopping_ || !metered || idle_threads_ > 0) return;
   if (static_cast<int64_t>(threads_.size()) >= options_.max_threads) {
     static std::atomic<bool> warned{false};
@@ -120,18 +161,125 @@ void WorkerPool::MaybeAddThreadLocked() {
   AddThreadLocked();
 }
 
-void WorkerPool::Enqueue(int64_t cpu_units, Work work) {
+void WorkerPool::Enqueue(const ResourceSet& demand, Work work, uint64_t tag) {
   load_.fetch_add(1, std::memory_order_relaxed);
+  bool unmetered = true;
+  for (const auto& [name, units] : demand.entries()) unmetered &= units == 0;
   {
     std::lock_guard lock(mu_);
-    (cpu_units == 0 ? unmetered_ : queue_).push_back(Item{cpu_units, std::move(work)});
+    Item item{demand, std::move(work), tag, next_seq_++};
+    if (unmetered) {
+      unmetered_.push_back(std::move(item));
+    } else {
+      ShapeQueue* queue = nullptr;
+      for (ShapeQueue& shape : shapes_) {
+        if (shape.demand == demand) {
+          queue = &shape;
+          break;
+        }
+      }
+      if (queue == nullptr) {
+        // Reuse an empty queue before growing: shapes come and go with the tasks.
+        for (ShapeQueue& shape : shapes_) {
+          if (shape.items.empty()) {
+            queue = &shape;
+            queue->demand = demand;
+            break;
+          }
+        }
+      }
+      if (queue == nullptr) queue = &shapes_.emplace_back(ShapeQueue{demand, {}});
+      queue->items.push_back(std::move(item));
+      ++waiting_;
+    }
     UpdateDispatchableLocked();
     MaybeAddThreadLocked();
   }
   NotifyWork();
-  if (cpu_units == 0 && monitor_asleep_.exchange(false, std::memory_order_seq_cst)) {
+  if (unmetered && monitor_asleep_.exchange(false, std::memory_order_seq_cst)) {
     monitor_event_.Notify();  // watch this work for starvation
   }
+}
+
+bool WorkerPool::Withdraw(uint64_t tag) {
+  if (tag == 0) return false;
+  std::lock_guard lock(mu_);
+  for (ShapeQueue& shape : shapes_) {
+    for (auto it = shape.items.begin(); it != shape.items.end(); ++it) {
+      if (it->tag != tag) continue;
+      shape.items.erase(it);
+      --waiting_;
+      load_.fetch_sub(1, std::memory_order_relaxed);
+      UpdateDispatchableLocked();
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<uint64_t> WorkerPool::WaitingTags(size_t max) const {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<uint64_t, uint64_t>> found;  // (seq, tag)
+  for (const ShapeQueue& shape : shapes_) {
+    for (const Item& item : shape.items) {
+      if (item.tag != 0) found.emplace_back(item.seq, item.tag);
+    }
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<uint64_t> out;
+  for (size_t i = 0; i < found.size() && i < max; ++i) out.push_back(found[i].second);
+  return out;
+}
+
+int64_t WorkerPool::waiting() const {
+  std::lock_guard lock(mu_);
+  return waiting_;
+}
+
+bool WorkerPool::TryReserve(const ResourceSet& amount) {
+  std::lock_guard lock(mu_);
+  if (!amount.FitsIn(available_)) return false;
+  AcquireLocked(amount);
+  UpdateDispatchableLocked();
+  return true;
+}
+
+void WorkerPool::AddCapacity(const ResourceSet& extra) {
+  {
+    std::lock_guard lock(mu_);
+    total_.Add(extra);
+    available_.Add(extra);
+    version_.fetch_add(1, std::memory_order_relaxed);
+    UpdateDispatchableLocked();
+    MaybeAddThreadLocked();
+  }
+  NotifyWork();
+}
+
+void WorkerPool::RemoveCapacity(const ResourceSet& extra) {
+  std::lock_guard lock(mu_);
+  total_.Subtract(extra);
+  available_.Subtract(extra);
+  // A resource whose total reached 0 is gone: what running work holds of it is dropped when it
+  // returns (ReleaseLocked), so its entry leaves both sets now.
+  for (const auto& [name, units] : extra.entries()) {
+    if (total_.Units(name) <= 0) {
+      total_.Erase(name);
+      available_.Erase(name);
+    }
+  }
+  version_.fetch_add(1, std::memory_order_relaxed);
+  UpdateDispatchableLocked();
+}
+
+ResourceSet WorkerPool::Total() const {
+  std::lock_guard lock(mu_);
+  return total_;
+}
+
+ResourceSet WorkerPool::Available() const {
+  std::lock_guard lock(mu_);
+  return available_;
 }
 
 void WorkerPool::NotifyWork() {
@@ -148,10 +296,11 @@ bool WorkerPool::TakeWork(Item* item) {
     *item = std::move(unmetered_.front());
     unmetered_.pop_front();
     ++unmetered_taken_;
-  } else if (!queue_.empty() && queue_.front().cpu_units <= available_units_) {
-    *item = std::move(queue_.front());
-    queue_.pop_front();
-    available_units_ -= item->cpu_units;
+  } else if (ShapeQueue* shape = FittingLocked()) {
+    *item = std::move(shape->items.front());
+    shape->items.pop_front();
+    --waiting_;
+    AcquireLocked(item->demand);
   } else {
     return false;
   }
@@ -182,9 +331,9 @@ void WorkerPool::WorkerLoop(const std::stop_token& stop, const std::vector<int>&
         MaybeAddThreadLocked();
       }
       if (Dispatchable()) NotifyWork();
-      g_current = CurrentWork{this, item.cpu_units};
+      g_current = CurrentWork{this, std::move(item.demand)};
       item.work();
-      int64_t returned = g_current.cpu_units;  // 0 when the work kept its CPU
+      ResourceSet returned = std::move(g_current.held);  // empty when the work kept it
       g_current = CurrentWork{};
       item.work = nullptr;  // what the work captured goes before the next item
       load_.fetch_sub(1, std::memory_order_relaxed);
@@ -193,7 +342,7 @@ void WorkerPool::WorkerLoop(const std::stop_token& stop, const std::vector<int>&
       transport_.TryProgress();
       {
         std::lock_guard lock(mu_);
-        available_units_ += returned;
+        if (!returned.empty()) ReleaseLocked(returned);
         ++idle_threads_;
         UpdateDispatchableLocked();
       }
@@ -220,15 +369,15 @@ void WorkerPool::WorkerLoop(const std::stop_token& stop, const std::vector<int>&
   --idle_threads_;
 }
 
-void WorkerPool::KeepCurrentUnits() {
-  if (g_current.pool == this) g_current.cpu_units = 0;
+void WorkerPool::KeepCurrentResources() {
+  if (g_current.pool == this) g_current.held = ResourceSet();
 }
 
-void WorkerPool::ReturnUnits(int64_t cpu_units) {
-  if (cpu_units == 0) return;
+void WorkerPool::Return(const ResourceSet& resources) {
+  if (resources.empty()) return;
   {
     std::lock_guard lock(mu_);
-    available_units_ += cpu_units;
+    ReleaseLocked(resources);
     UpdateDispatchableLocked();
     MaybeAddThreadLocked();
   }
@@ -236,12 +385,14 @@ void WorkerPool::ReturnUnits(int64_t cpu_units) {
 }
 
 WorkerPool::BlockedScope::BlockedScope() {
-  if (g_current.pool == nullptr || g_current.cpu_units == 0) return;
+  if (g_current.pool == nullptr) return;
+  ResourceSet cpu = CpuPart(g_current.held);
+  if (cpu.empty()) return;
   pool_ = g_current.pool;
-  units_ = g_current.cpu_units;
+  lent_ = std::move(cpu);
   {
     std::lock_guard lock(pool_->mu_);
-    pool_->available_units_ += units_;
+    pool_->ReleaseLocked(lent_);
     pool_->UpdateDispatchableLocked();
     pool_->MaybeAddThreadLocked();
   }
@@ -252,7 +403,7 @@ WorkerPool::BlockedScope::~BlockedScope() {
   if (pool_ == nullptr) return;
   // Take the CPU back; this may overcommit until running work finishes (as in Ray).
   std::lock_guard lock(pool_->mu_);
-  pool_->available_units_ -= units_;
+  pool_->AcquireLocked(lent_);
   pool_->UpdateDispatchableLocked();
 }
 

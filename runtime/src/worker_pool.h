@@ -1,8 +1,13 @@
 #pragma once
-// WorkerPool: the threads of a scheduler rank that run tasks, with CPU accounting.
+// WorkerPool: the threads of a scheduler rank that run tasks, and the rank's resource ledger.
 //
-// Work is dispatched in FIFO order while its CPU demand fits what is free; work that needs no CPU
-// (actor method calls) has its own FIFO and never waits behind work that does. Such work gets an
+// The ledger holds the rank's total and available resources (CPU, GPU, memory, custom, and the
+// resources of placement-group bundles committed here). Work waits in a FIFO per resource shape
+// (Ray's scheduling classes) and starts when its whole demand fits what is available: the oldest
+// work whose demand fits goes first, so a large request does not block smaller ones of another
+// shape. Work that needs no resources (actor method calls) has its own FIFO and never waits
+// behind work that does. The sum of what running work holds never exceeds the total (RES-10),
+// except while a task blocked in Get has lent its CPU and takes it back. Such work gets an
 // extra thread only when it has waited a millisecond with every thread busy (a monitor thread
 // checks), so that calls blocked in user code cannot starve the others. A worker that blocks
 // in Get lends its CPU back (BlockedScope), so nested tasks cannot deadlock the pool; the pool
@@ -26,6 +31,7 @@
 
 #include "prism/common/futex.h"
 #include "prism/transport/transport.h"
+#include "resources.h"
 
 namespace prism::runtime {
 
@@ -34,7 +40,7 @@ class WorkerPool {
   using Work = std::function<void()>;
 
   struct Options {
-    int64_t cpu_units = 0;                      // capacity, in ResourceSet units
+    ResourceSet capacity;                       // the rank's resources; threads follow its CPU
     int64_t max_threads = 1024;                 // including threads started for lending
     int64_t spin_ns = 100'000;                  // polling before an idle worker sleeps
     std::vector<std::vector<int>> thread_cpus;  // PUs of the first threads, one list each
@@ -48,20 +54,41 @@ class WorkerPool {
   /// Stops taking work and joins the threads (running work finishes first).
   void Stop();
 
-  /// Queues `work` that needs `cpu_units` of CPU while it runs.
-  void Enqueue(int64_t cpu_units, Work work);
+  /// Queues `work` that needs `demand` while it runs. A nonzero `tag` lets Withdraw take it
+  /// back while it waits.
+  void Enqueue(const ResourceSet& demand, Work work, uint64_t tag = 0);
+  /// Removes the waiting work queued with `tag`; false when it already started (or is unknown).
+  bool Withdraw(uint64_t tag);
+  /// Tags of work waiting for resources (not started), oldest first, at most `max`.
+  std::vector<uint64_t> WaitingTags(size_t max) const;
+  /// Work items waiting for resources (tagged or not).
+  int64_t waiting() const;
 
-  /// Called by running work: the CPU it was given stays taken after it returns (an actor holds
-  /// its CPU for life) until ReturnUnits.
-  void KeepCurrentUnits();
-  /// Gives back CPU kept by KeepCurrentUnits.
-  void ReturnUnits(int64_t cpu_units);
+  /// Called by running work: what it was given stays taken after it returns (an actor holds its
+  /// resources for life) until Return.
+  void KeepCurrentResources();
+  /// Gives back resources kept by KeepCurrentResources (or reserved by TryReserve).
+  void Return(const ResourceSet& resources);
+
+  /// Placement-group bundles (bundle_resources.h). TryReserve takes `amount` from what is
+  /// available when it fits now (Prepare); Return gives it back. AddCapacity adds resources
+  /// (the group's names, at Commit) to the total and to what is available; RemoveCapacity takes
+  /// them away again (what running work still holds of them is dropped when it returns).
+  bool TryReserve(const ResourceSet& amount);
+  void AddCapacity(const ResourceSet& extra);
+  void RemoveCapacity(const ResourceSet& extra);
+
+  ResourceSet Total() const;
+  ResourceSet Available() const;
+  /// Changes with every change of Available() (for resource reports).
+  uint64_t version() const { return version_.load(std::memory_order_relaxed); }
 
   /// Queued plus running work items.
   int64_t load() const { return load_.load(std::memory_order_relaxed); }
   int64_t threads() const;
 
-  /// While alive, the calling worker's CPU is lent to other work (no-op off a worker thread).
+  /// While alive, the calling worker's CPU (and the CPU of its placement-group bundle) is lent to
+  /// other work (no-op off a worker thread).
   class BlockedScope {
    public:
     BlockedScope();
@@ -71,13 +98,20 @@ class WorkerPool {
 
    private:
     WorkerPool* pool_ = nullptr;
-    int64_t units_ = 0;
+    ResourceSet lent_;
   };
 
  private:
   struct Item {
-    int64_t cpu_units;
+    ResourceSet demand;
     Work work;
+    uint64_t tag = 0;
+    uint64_t seq = 0;  // enqueue order
+  };
+  // Waiting work of one resource shape, in FIFO order.
+  struct ShapeQueue {
+    ResourceSet demand;
+    std::deque<Item> items;
   };
   void WorkerLoop(const std::stop_token& stop, const std::vector<int>& cpus);
   void MonitorLoop(const std::stop_token& stop);
@@ -91,9 +125,19 @@ class WorkerPool {
   transport::Transport& transport_;
   Options options_;
   mutable std::mutex mu_;
-  std::deque<Item> queue_;      // needs CPU
-  std::deque<Item> unmetered_;  // needs none
-  int64_t available_units_;
+  // The oldest waiting item whose demand fits, or null.
+  ShapeQueue* FittingLocked();
+  bool KnownLocked(const std::string& name) const;  // a resource of the total
+  void AcquireLocked(const ResourceSet& demand);
+  void ReleaseLocked(const ResourceSet& demand);
+
+  std::vector<ShapeQueue> shapes_;  // needs resources; few shapes, so a vector
+  std::deque<Item> unmetered_;      // needs none
+  int64_t waiting_ = 0;             // items in shapes_
+  uint64_t next_seq_ = 0;
+  ResourceSet total_;
+  ResourceSet available_;
+  std::atomic<uint64_t> version_{0};
   int64_t idle_threads_ = 0;
   bool stopping_ = false;
   std::vector<std::jthread> threads_;

@@ -124,6 +124,9 @@ TEST(LaunchOptionsTest, BadFlagsNameTheFlag) {
       {{"launch", "--launcher", "ssh", "--", "a"}, "--launcher"},
       {{"launch", "--mpi", "", "--", "a"}, "--mpi"},
       {{"launch", "--kill-wait", "-1", "--", "a"}, "--kill-wait"},
+      {{"launch", "--resources", " ", "--", "a"}, "--resources"},
+      {{"launch", "--resources", "a=1\nb=2", "--", "a"}, "--resources"},
+      {{"launch", "--resources", "--", "a"}, "--resources"},
       {{"launch", "--bogus", "--", "a"}, "--bogus"},
       {{"launch", "./app", "--its-flag"}, "--its-flag"},
       {{"launch", "--recovery", "--no-recovery", "--", "a"}, "--recovery"},
@@ -141,6 +144,16 @@ TEST(LaunchOptionsTest, BadFlagsNameTheFlag) {
     EXPECT_NE(line.error().message.find(c.names), std::string::npos)
         << joined << "-> " << line.error().message;
   }
+}
+
+TEST(LaunchOptionsTest, ResourcesFlagKeepsTheSpecAsWritten) {
+  auto line = Parse({"launch", "-n", "4", "--resources", "special=1@1;special=2@2-3", "--", "a"});
+  ASSERT_TRUE(line) << line.error().message;
+  EXPECT_EQ(line->launch.resources, "special=1@1;special=2@2-3");
+  line = Parse({"launch", "--resources={\"special_hardware\": 1}", "a"});
+  ASSERT_TRUE(line) << line.error().message;
+  EXPECT_EQ(line->launch.resources, "{\"special_hardware\": 1}");
+  EXPECT_FALSE(Parse({"launch", "a"})->launch.resources);
 }
 
 TEST(LaunchOptionsTest, RankExec) {

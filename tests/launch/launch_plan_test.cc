@@ -306,6 +306,22 @@ TEST(LaunchPlanTest, MpirunErrorsNameTheFlag) {
   EXPECT_THAT(plan.error().message, ::testing::HasSubstr("--ranks 3"));
 }
 
+TEST(LaunchPlanTest, ResourcesReachEveryRankAsPrismResources) {
+  LaunchOptions o = App();
+  o.resources = "special=1@1;special=2@2-3";
+  const std::pair<std::string, std::string> variable("PRISM_RESOURCES",
+                                                     "special=1@1;special=2@2-3");
+  auto srun = PlanLaunch(o, InAllocation());  // srun passes the environment on
+  ASSERT_TRUE(srun) << srun.error().message;
+  EXPECT_THAT(srun->env, ElementsAre(variable));
+  auto mpirun = PlanLaunch(o, Workstation());  // mpirun only what -x names
+  ASSERT_TRUE(mpirun) << mpirun.error().message;
+  EXPECT_THAT(mpirun->env, ElementsAre(variable));
+  EXPECT_TRUE(HasPair(mpirun->argv, "-x", "PRISM_RESOURCES"));
+  EXPECT_THAT(FormatCommand(*mpirun), ::testing::StartsWith("PRISM_RESOURCES='special=1@1;"
+                                                            "special=2@2-3' mpirun "));
+}
+
 TEST(LaunchPlanTest, FormatCommandQuotesForTheShell) {
   LaunchPlan plan;
   plan.env = {{"PRISM_HEAD_CPUS", "0"}, {"X", "a b"}};

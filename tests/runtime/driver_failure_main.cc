@@ -45,13 +45,17 @@ int main(int argc, char** argv) {
   auto ctx = prism::GetRuntimeContext();
   std::cout << "session " << ctx.GetSessionDir() << std::endl;
   // Objects on every scheduler rank (the results stay in their stores) and on the driver.
+  int world = ctx.GetWorldSize();
+  auto on = [&](int i) { return prism::NodeAffinitySchedulingStrategy::Rank(i % world); };
   std::vector<prism::ObjectRef<std::vector<char>>> big;
-  for (int i = 0; i < 24; ++i) big.push_back(prism::Task(Big).Remote(i));
+  for (int i = 0; i < 24; ++i)
+    big.push_back(prism::Task(Big).SetSchedulingStrategy(on(i)).Remote(i));
   std::vector<prism::ObjectRef<std::vector<char>>> mine;
   for (int i = 0; i < 8; ++i) mine.push_back(prism::Put(std::vector<char>(1 << 20, 'd')));
   prism::Wait(big, static_cast<int>(big.size()), 30'000);
   std::vector<prism::ObjectRef<int>> refs;
-  for (int i = 0; i < 16; ++i) refs.push_back(prism::Task(SpillHere).Remote(500));
+  for (int i = 0; i < 16; ++i)
+    refs.push_back(prism::Task(SpillHere).SetSchedulingStrategy(on(i)).Remote(500));
   std::cout << "driver dies now at "
             << std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch())

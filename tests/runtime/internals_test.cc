@@ -1,10 +1,10 @@
-// Runtime internals that need no cluster: resources, the cluster view, wire messages.
+// Runtime internals that need no cluster: resources, wire messages (the cluster view and the
+// worker pool's ledger: scheduling_internals_test.cc).
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "cluster_view.h"
 #include "messages.h"
 #include "prism/objstore/buffer_pool.h"
 #include "prism/runtime/remote.h"
@@ -40,49 +40,6 @@ TEST(ResourceSetTest, FitsInNamesTheMissingResource) {
   EXPECT_EQ(missing, "GPU");
 }
 
-ResourceSet Cpus(double n) {
-  ResourceSet r;
-  EXPECT_TRUE(r.Set("CPU", n));
-  return r;
-}
-
-TEST(ClusterViewTest, SpreadsOverRanksAndSkipsRanksWithoutCapacity) {
-  ClusterView view(0, {Cpus(0), Cpus(2), Cpus(2)});
-  ResourceSet one = Cpus(1);
-  std::vector<int> picked(3);
-  for (int i = 0; i < 8; ++i) {
-    Rank r = view.Pick(one, nullptr);
-    ASSERT_NE(r, kNoRank);
-    view.OnSubmitted(r);
-    ++picked[r];
-  }
-  EXPECT_EQ(picked[0], 0);
-  EXPECT_EQ(picked[1], 4);
-  EXPECT_EQ(picked[2], 4);
-}
-
-TEST(ClusterViewTest, DeadRanksAreNeverPickedAndInfeasibleNamesTheResource) {
-  ClusterView view(0, {Cpus(1), Cpus(1)});
-  view.MarkDead(1);
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(view.Pick(Cpus(1), nullptr), 0);
-  ResourceSet gpu;
-  ASSERT_TRUE(gpu.Set("GPU", 1));
-  std::string missing;
-  EXPECT_EQ(view.Pick(gpu, &missing), kNoRank);
-  EXPECT_EQ(missing, "GPU");
-}
-
-TEST(ClusterViewTest, ReportedLoadSteersWork) {
-  ClusterView view(0, {Cpus(0), Cpus(1), Cpus(1)});
-  view.OnSubmitted(1);
-  view.OnFinished(1, 50);  // rank 1 is busy with other owners' work
-  for (int i = 0; i < 10; ++i) {
-    Rank r = view.Pick(Cpus(1), nullptr);
-    EXPECT_EQ(r, 2);
-    view.OnSubmitted(r);
-  }
-}
-
 TEST(MessagesTest, TaskSpecRoundTrip) {
   auto pool = objstore::BufferPool::Create({});
   TaskSpec spec;
@@ -90,6 +47,11 @@ TEST(MessagesTest, TaskSpecRoundTrip) {
   spec.function = "Simulate";
   spec.name = "run-7";
   ASSERT_TRUE(spec.resources.Set("CPU", 2));
+  spec.placement_group = PlacementGroupId{2, 5};
+  spec.bundle_index = 1;
+  spec.capture_child_tasks = true;
+  spec.spillbacks = 3;
+  spec.spillable = true;
   ArgSpec inline_arg;
   std::byte meta[2] = {std::byte{1}, std::byte{2}};
   std::byte data[3] = {std::byte{7}, std::byte{8}, std::byte{9}};
@@ -104,6 +66,11 @@ TEST(MessagesTest, TaskSpecRoundTrip) {
   EXPECT_EQ(decoded->function, "Simulate");
   EXPECT_EQ(decoded->name, "run-7");
   EXPECT_EQ(decoded->resources.Units("CPU"), 2 * kResourceUnit);
+  EXPECT_EQ(decoded->placement_group, spec.placement_group);
+  EXPECT_EQ(decoded->bundle_index, 1);
+  EXPECT_TRUE(decoded->capture_child_tasks);
+  EXPECT_EQ(decoded->spillbacks, 3u);
+  EXPECT_TRUE(decoded->spillable);
   ASSERT_EQ(decoded->args.size(), 2u);
   ASSERT_TRUE(decoded->args[0].value);
   EXPECT_EQ(decoded->args[0].value->size(), 3u);
@@ -129,8 +96,19 @@ TEST(MessagesTest, EveryTruncationOfEveryMessageIsRejected) {
   status.kind = ObjectStatus::kLocated;
   status.location = 1;
   ObjectId ids[2] = {ObjectId{0, 1, 2}, ObjectId{1, 0, 3}};
-  std::vector<std::vector<std::byte>> messages = {EncodeTaskSpec(spec), EncodeTaskResult(result),
-                                                  EncodeObjectStatus(status), EncodeObjectIds(ids)};
+  ResourceReport report;
+  report.seq = 4;
+  ASSERT_TRUE(report.total.Set("CPU", 2));
+  report.available.SetUnits("CPU", -kResourceUnit);  // a blocked task took its CPU back
+  report.waiting = 2;
+  std::vector<std::vector<std::byte>> messages = {
+      EncodeTaskSpec(spec), EncodeTaskResult(result),     EncodeObjectStatus(status),
+      EncodeObjectIds(ids), EncodeResourceReport(report), EncodeSpillback({TaskId{1, 2}, 3})};
+  auto round = DecodeResourceReport(messages[4]);
+  ASSERT_TRUE(round) << round.error().ToString();
+  EXPECT_EQ(round->seq, 4u);
+  EXPECT_EQ(round->available.Units("CPU"), -kResourceUnit);
+  EXPECT_EQ(round->waiting, 2);
   for (size_t m = 0; m < messages.size(); ++m) {
     const auto& full = messages[m];
     for (size_t cut = 0; cut < full.size(); ++cut) {
@@ -138,7 +116,9 @@ TEST(MessagesTest, EveryTruncationOfEveryMessageIsRejected) {
       bool accepted = m == 0   ? DecodeTaskSpec(part, pool).ok()
                       : m == 1 ? DecodeTaskResult(part, pool).ok()
                       : m == 2 ? DecodeObjectStatus(part, pool).ok()
-                               : DecodeObjectIds(part).ok();
+                      : m == 3 ? DecodeObjectIds(part).ok()
+                      : m == 4 ? DecodeResourceReport(part).ok()
+                               : DecodeSpillback(part).ok();
       EXPECT_FALSE(accepted) << "message " << m << " cut at " << cut;
     }
   }
@@ -152,7 +132,8 @@ TEST(MessagesTest, RandomBytesNeverCrashADecoder) {
     std::vector<std::byte> bytes(rng() % 96);
     for (auto& b : bytes) b = static_cast<std::byte>(rng());
     accepted += DecodeTaskSpec(bytes, pool).ok() + DecodeTaskResult(bytes, pool).ok() +
-                DecodeObjectStatus(bytes, pool).ok() + DecodeObjectIds(bytes).ok();
+                DecodeObjectStatus(bytes, pool).ok() + DecodeObjectIds(bytes).ok() +
+                DecodeResourceReport(bytes).ok() + DecodeSpillback(bytes).ok();
   }
   // Random input almost never forms a valid message; what matters is that none crashed.
   EXPECT_LT(accepted, 200);

@@ -85,7 +85,7 @@ TEST(LifecycleTest, ArgumentsOverrideTheEnvironment) {
   char* argv[] = {arg0, arg1, nullptr};
   prism::Init(2, argv);
   unsetenv("PRISM_NUM_CPUS");
-  EXPECT_EQ(prism::ClusterResources(), (std::unordered_map<std::string, double>{{"CPU", 3.0}}));
+  EXPECT_EQ(prism::ClusterResources().at("CPU"), 3.0);
   // The rank logs its capacity when it is ready.
   std::string session = prism::GetRuntimeContext().GetSessionDir();
   prism::Shutdown();

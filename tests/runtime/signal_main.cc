@@ -28,7 +28,14 @@ int main(int argc, char** argv) {
   prism::Init(argc, argv);
   std::cout << "session " << prism::GetRuntimeContext().GetSessionDir() << std::endl;
   std::vector<prism::ObjectRef<std::vector<char>>> blocks;
-  for (int i = 0; i < 24; ++i) blocks.push_back(prism::Task(Block).Remote(i));
+  // Every rank holds (and spills) some of them.
+  int world = prism::GetRuntimeContext().GetWorldSize();
+  for (int i = 0; i < 24; ++i) {
+    blocks.push_back(
+        prism::Task(Block)
+            .SetSchedulingStrategy(prism::NodeAffinitySchedulingStrategy::Rank(i % world))
+            .Remote(i));
+  }
   std::vector<prism::ObjectRef<std::vector<char>>> mine;
   for (int i = 0; i < 8; ++i) mine.push_back(prism::Put(std::vector<char>(1 << 20, 'd')));
   prism::Wait(blocks, static_cast<int>(blocks.size()), 30'000);

@@ -31,8 +31,8 @@ TEST(TaskTest, ArgumentsAreConvertedToParameterTypes) {
 TEST(TaskTest, TasksSpreadOverEveryRankWithCpus) {
   int size = prism::GetRuntimeContext().GetWorldSize();
   std::vector<prism::ObjectRef<int>> refs;
-  // Slow enough that queues build up and the owner spreads the load.
-  for (int i = 0; i < 8 * size; ++i) refs.push_back(prism::Task(RankOf).Remote(i));
+  // Slow enough that every rank fills up: DEFAULT then spreads the rest over the least loaded.
+  for (int i = 0; i < 8 * size; ++i) refs.push_back(prism::Task(SlowRankOf).Remote(20));
   std::set<int> ranks;
   for (const auto& r : prism::Get(refs)) ranks.insert(*r);
   EXPECT_EQ(static_cast<int>(ranks.size()), size);

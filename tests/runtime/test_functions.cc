@@ -13,6 +13,11 @@ int64_t AddInts(int64_t a, int64_t b) { return a + b; }
 
 int RankOf(int) { return prism::GetRuntimeContext().GetRank(); }
 
+int SlowRankOf(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return prism::GetRuntimeContext().GetRank();
+}
+
 int Checked(int x) {
   if (x < 0) throw std::invalid_argument("negative input " + std::to_string(x));
   return x;
@@ -53,5 +58,5 @@ std::vector<double> Large(int seed) {
 }  // namespace prism_test
 
 using namespace prism_test;  // NOLINT: registered names stay short
-PRISM_REMOTE(Identity, AddInts, RankOf, Checked, Concat, Iota, SumVector, FanOut, SleepMs, PutHere,
-             Deref, Large);
+PRISM_REMOTE(Identity, AddInts, RankOf, SlowRankOf, Checked, Concat, Iota, SumVector, FanOut,
+             SleepMs, PutHere, Deref, Large);

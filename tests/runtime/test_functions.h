@@ -12,6 +12,8 @@ namespace prism_test {
 int Identity(int x);
 int64_t AddInts(int64_t a, int64_t b);
 int RankOf(int ignored);
+/// Sleeps `ms`, then returns the rank it ran on.
+int SlowRankOf(int ms);
 /// Fails with std::invalid_argument when x is negative.
 int Checked(int x);
 std::string Concat(std::string a, std::string b);

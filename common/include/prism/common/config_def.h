@@ -72,3 +72,28 @@ PRISM_CONFIG(double, memory_usage_threshold, 0.95,
 PRISM_CONFIG(int64_t, memory_limit, 0,
              "This rank's memory limit in bytes; 0: its share of the node's limit (cgroup, else "
              "Slurm, else MemTotal)")
+
+// Resources of each rank (issue 5; docs/configuration.md "Resources (issue 5)").
+PRISM_CONFIG(std::string, resources, "",
+             "Resources of the ranks: 'name=amount[,name=amount][@ranks/hosts]' entries separated "
+             "by ';' (later entries win), or a JSON object for every rank; CPU, GPU and memory "
+             "replace the defaults")
+PRISM_CONFIG(std::string, accelerator_type, "",
+             "Accelerator type of the ranks with GPUs (the accelerator_type:<type> resource); "
+             "empty: detected from the NVIDIA driver, else Slurm's GPU type")
+
+// Scheduling (docs/architecture.md "Scheduling"; Ray's SCHED-03 knobs as scheduler_*).
+PRISM_CONFIG(double, scheduler_spread_threshold, 0.5,
+             "DEFAULT strategy: a rank below this utilisation counts as idle (work packs onto it)")
+PRISM_CONFIG(
+    double, scheduler_top_k_fraction, 0.2,
+    "DEFAULT strategy: pick at random among this fraction of the ranks, least loaded first")
+PRISM_CONFIG(int64_t, scheduler_top_k_absolute, 1,
+             "DEFAULT strategy: pick among at least this many ranks")
+PRISM_CONFIG(std::string, scheduler_infeasible, "fail",
+             "Work or placement groups no rank could ever hold: fail (an error naming the missing "
+             "resource) or wait (pending for ever, with a warning)")
+PRISM_CONFIG(int64_t, resource_report_interval_ms, 10,
+             "How often a rank tells the others what it has free, when that changed")
+PRISM_CONFIG(int64_t, max_spillbacks, 4,
+             "How often a task waiting on a busy rank may be sent to one with room; 0: never")

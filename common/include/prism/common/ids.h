@@ -1,5 +1,5 @@
 #pragma once
-/// Identifiers: ranks, jobs, tasks, actors and objects.
+/// Identifiers: ranks, jobs, tasks, actors, objects and placement groups.
 ///
 /// An ObjectId names its owner's rank, so any rank can find the owner of any object without a
 /// directory lookup (Ray's ownership model). TaskId and ObjectId share the owner's sequence.
@@ -64,6 +64,18 @@ struct ActorId {
   friend auto operator<=>(const ActorId&, const ActorId&) = default;
 };
 
+/// A placement group, named by the rank that created it and a per-rank sequence number.
+struct PlacementGroupId {
+  Rank owner = kNoRank;
+  uint64_t seq = 0;
+  bool IsNil() const { return owner == kNoRank; }
+  std::string ToString() const;  ///< "pg 3:17"
+  std::string Hex() const;       ///< 24 hex digits: owner then sequence.
+  /// Parses what Hex() wrote; a nil id for anything else.
+  static PlacementGroupId FromHex(const std::string& hex);
+  friend auto operator<=>(const PlacementGroupId&, const PlacementGroupId&) = default;
+};
+
 /// Mixes a 64-bit value (splitmix64 finaliser); good enough to spread ids over hash shards.
 constexpr uint64_t MixBits(uint64_t x) {
   x ^= x >> 30;
@@ -87,6 +99,13 @@ template <>
 struct std::hash<prism::ActorId> {
   size_t operator()(const prism::ActorId& id) const noexcept {
     return std::hash<prism::TaskId>{}(id.creation_task());
+  }
+};
+
+template <>
+struct std::hash<prism::PlacementGroupId> {
+  size_t operator()(const prism::PlacementGroupId& id) const noexcept {
+    return std::hash<prism::TaskId>{}(prism::TaskId{id.owner, id.seq});
   }
 };
 

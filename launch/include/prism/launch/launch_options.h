@@ -20,14 +20,15 @@ enum class LauncherKind {
 /// What `prism launch` was asked to do. An unset optional lets the launcher decide (srun: the
 /// allocation's values; mpirun: one slot per core of this host).
 struct LaunchOptions {
-  std::optional<int> ranks;             ///< -n/--ranks: ranks in the job (rank 0 is the driver).
-  std::optional<int> nodes;             ///< -N/--nodes: nodes to spread the ranks over.
-  std::optional<int> ranks_per_node;    ///< --ranks-per-node.
-  std::optional<int> cpus_per_rank;     ///< --cpus-per-rank: CPUs (worker slots) of each rank.
-  std::optional<int> gpus_per_rank;     ///< --gpus-per-rank (Slurm gres).
-  std::optional<double> head_cpus;      ///< --head-cpus: CPUs of the driver's own scheduler.
-  std::vector<std::string> hosts;       ///< --hosts a,b: hosts for mpirun.
-  std::optional<std::string> srun_mpi;  ///< --mpi: srun's --mpi plugin.
+  std::optional<int> ranks;              ///< -n/--ranks: ranks in the job (rank 0 is the driver).
+  std::optional<int> nodes;              ///< -N/--nodes: nodes to spread the ranks over.
+  std::optional<int> ranks_per_node;     ///< --ranks-per-node.
+  std::optional<int> cpus_per_rank;      ///< --cpus-per-rank: CPUs (worker slots) of each rank.
+  std::optional<int> gpus_per_rank;      ///< --gpus-per-rank (Slurm gres).
+  std::optional<double> head_cpus;       ///< --head-cpus: CPUs of the driver's own scheduler.
+  std::vector<std::string> hosts;        ///< --hosts a,b: hosts for mpirun.
+  std::optional<std::string> srun_mpi;   ///< --mpi: srun's --mpi plugin.
+  std::optional<std::string> resources;  ///< --resources: PRISM_RESOURCES (checked at Init).
   LauncherKind launcher = LauncherKind::kAuto;  ///< --launcher.
   bool dry_run = false;                         ///< --dry-run: print the command, run nothing.
   bool oversubscribe = false;                   ///< --oversubscribe: more ranks than CPUs.

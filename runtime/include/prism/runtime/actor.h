@@ -167,10 +167,12 @@ class ActorTaskCaller {
   internal::ActorCallOptions options_;
 };
 
-/// A pending creation of an actor from a registered factory; Remote() creates it.
+/// A pending creation of an actor from a registered factory; Remote() creates it. Scheduling
+/// options (SetSchedulingStrategy, SetPlacementGroup, ...) come from internal::SchedulingSetters.
 template <typename F>
-class ActorCreator {
+class ActorCreator : public internal::SchedulingSetters<ActorCreator<F>> {
   using Traits = internal::FunctionTraits<F>;
+  friend class internal::SchedulingSetters<ActorCreator<F>>;
 
  public:
   using Class = internal::FactoryClassOf<F>;

@@ -99,6 +99,27 @@ class OutOfMemoryError : public PrismError {
   using PrismError::PrismError;
 };
 
+/// No set of the job's ranks can ever hold the placement group's bundles (a batch allocation does
+/// not grow); the message names the missing resource.
+class PlacementGroupUnschedulableError : public PrismError {
+ public:
+  using PrismError::PrismError;
+};
+
+/// The task's placement group was removed before or while it ran (Ray's
+/// TaskPlacementGroupRemoved).
+class TaskPlacementGroupRemovedError : public PrismError {
+ public:
+  using PrismError::PrismError;
+};
+
+/// The actor's placement group was removed, which ended the actor (Ray's
+/// ActorPlacementGroupRemoved).
+class ActorPlacementGroupRemovedError : public ActorDiedError {
+ public:
+  using ActorDiedError::ActorDiedError;
+};
+
 /// A value could not be serialized or deserialized (wrong type, corrupt bytes).
 class SerializationError : public PrismError {
  public:

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "prism/runtime/remote.h"
+#include "prism/runtime/scheduling_setters.h"
 
 namespace prism {
 
@@ -66,10 +67,13 @@ std::vector<TaskArg> MakeArgs(Args&&... args) {
 
 }  // namespace internal
 
-/// A pending call of a registered function; Remote() submits it.
+/// A pending call of a registered function; Remote() submits it. Scheduling options
+/// (SetSchedulingStrategy, SetPlacementGroup, SetAcceleratorType, SetMemory) come from
+/// internal::SchedulingSetters.
 template <typename F>
-class TaskCaller {
+class TaskCaller : public internal::SchedulingSetters<TaskCaller<F>> {
   using Traits = internal::FunctionTraits<F>;
+  friend class internal::SchedulingSetters<TaskCaller<F>>;
 
  public:
   using Return = typename Traits::Return;

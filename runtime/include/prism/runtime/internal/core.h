@@ -70,10 +70,30 @@ struct TaskArg {
   bool is_ref() const { return !ref.IsNil(); }
 };
 
+/// Where a task or actor may run (prism::SetSchedulingStrategy, SetPlacementGroup).
+struct SchedulingOptions {
+  enum Kind : uint8_t {
+    kDefault = 0,         ///< hybrid pack/spread with data locality
+    kSpread = 1,          ///< round-robin over the ranks that fit
+    kNodeAffinity = 2,    ///< `node` (a node id, "rank:<k>" or "host:<name>"), hard or soft
+    kPlacementGroup = 3,  ///< bundle `bundle_index` (-1: any) of `placement_group`
+  };
+  Kind kind = kDefault;
+  std::string node;
+  bool soft = false;
+  PlacementGroupId placement_group;
+  int32_t bundle_index = -1;
+  bool capture_child_tasks = false;
+  /// Set by SetPlacementGroup / SetSchedulingStrategy: the caller chose, so a parent's captured
+  /// placement group does not apply (an empty group then means "no group").
+  bool chosen = false;
+};
+
 /// Per-call options of a task.
 struct TaskOptions {
   std::vector<std::pair<std::string, double>> resources;  ///< In call order; later wins.
   std::string name;  ///< For logs; the function name by default.
+  SchedulingOptions scheduling;
 };
 
 /// Submits a task of the registered function `function`; returns the id of its return object,
@@ -106,6 +126,7 @@ struct ActorOptions {
   bool detached = false;
   bool get_if_exists = false;
   std::vector<ConcurrencyGroupSpec> groups;
+  SchedulingOptions scheduling;
 };
 
 /// Per-call options of an actor method call.

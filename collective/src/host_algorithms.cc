@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "reduce_kernels.h"
+#include "rma_algorithms.h"
 
 namespace prism::collective {
 namespace {
@@ -186,6 +187,7 @@ Status HostAllReduce(Member& m, void* data, size_t count, DataType type, ReduceO
   if (count * DataTypeSize(type) <= kSmallBytes || count < static_cast<size_t>(w)) {
     return SmallAllReduce(m, d, count, type, op);
   }
+  if (UseRma(m, count * DataTypeSize(type))) return RmaAllReduce(m, d, count, type, op);
   HostOp hop(m, m.NextSeq());
   if (Status s = RingAllReduce(m, hop, d, count, type, op, /*allgather=*/true); !s) return s;
   return hop.WaitAll();
@@ -238,6 +240,7 @@ Status HostReduce(Member& m, void* data, size_t count, DataType type, ReduceOp o
 Status HostBroadcast(Member& m, void* data, size_t bytes, int root) {
   const int w = m.world_size();
   const int r = m.rank();
+  if (UseRma(m, bytes)) return RmaBroadcast(m, data, bytes, root);
   HostOp hop(m, m.NextSeq());
   if (w == 1 || bytes == 0) return Status::Ok();
   auto* d = static_cast<std::byte*>(data);
@@ -284,6 +287,7 @@ Status HostBroadcast(Member& m, void* data, size_t bytes, int root) {
 Status HostAllGather(Member& m, const void* send, void* recv, size_t bytes) {
   const int w = m.world_size();
   const int r = m.rank();
+  if (UseRma(m, bytes)) return RmaAllGather(m, send, recv, bytes);
   HostOp hop(m, m.NextSeq());
   auto* out = static_cast<std::byte*>(recv);
   auto block = [&](int b) { return out + static_cast<size_t>(b) * bytes; };

@@ -55,6 +55,9 @@ Mailbox::Mailbox() {
   internal::SetServiceHandler(kCollData, [this](Rank source, std::span<const std::byte> payload) {
     OnData(source, payload);
   });
+  internal::SetServiceHandler(kCollKick, [this](Rank source, std::span<const std::byte> payload) {
+    OnKick(source, payload);
+  });
   internal::SetServiceBulkHandler(
       kCollBulk, [this](Rank source, std::span<const std::byte> meta,
                         transport::IncomingBulk& body) { OnBulk(source, meta, body); });
@@ -69,6 +72,7 @@ void Mailbox::Complete(const std::shared_ptr<RecvOp>& op, Status status) {
 std::shared_ptr<RecvOp> Mailbox::PostRecv(const MessageKey& key, void* dst, size_t size,
                                           std::shared_ptr<Event> event) {
   auto op = std::make_shared<RecvOp>();
+  op->key = key;
   op->dst = static_cast<std::byte*>(dst);
   op->size = size;
   op->event = std::move(event);
@@ -86,11 +90,11 @@ std::shared_ptr<RecvOp> Mailbox::PostRecv(const MessageKey& key, void* dst, size
       return op;
     }
     arrived = it->second;
-    arrived_.erase(it);
     if (!arrived->complete) {
-      arrived->waiting = op;  // the body's completion copies it over
+      arrived->waiting = op;  // the body's completion copies it over (and removes the entry)
       return op;
     }
+    arrived_.erase(it);
   }
   if (arrived->data.size() != size) {
     op->status = MakeError(ErrorCode::kInvalidArgument,
@@ -144,7 +148,18 @@ void Mailbox::Deliver(const MessageKey& key, std::span<const std::byte> data) {
     }
     op = it->second;
     posted_.erase(it);
+    // Small copies happen under the lock, so that a Cancel (an operation that ended early and
+    // frees its buffers) either withdraws the receive first or waits for the copy.
+    if (data.size() <= kInlineLimit) {
+      Fill(op, key, data);
+      return;
+    }
   }
+  Fill(op, key, data);
+}
+
+void Mailbox::Fill(const std::shared_ptr<RecvOp>& op, const MessageKey& key,
+                   std::span<const std::byte> data) {
   if (data.size() != op->size) {
     Complete(op, MakeError(ErrorCode::kInvalidArgument,
                            fmt::format("member {} sent {} bytes where member {} expects {}: the "
@@ -207,13 +222,14 @@ void Mailbox::OnBulk(Rank source, std::span<const std::byte> meta, transport::In
     return;
   }
   body.ReceiveInto(arrived->data.data(), [this, arrived, key](Status status) {
-    std::shared_ptr<RecvOp> waiting;
-    {
-      std::lock_guard lock(mu_);
-      arrived->complete = true;
-      waiting = std::move(arrived->waiting);
-    }
-    if (!waiting) return;
+    // Under the lock, so that a Cancel of the waiting receive either comes first (nothing is
+    // copied) or after the copy (its buffer is no longer touched). Rare: a receive posted while
+    // the body of an unexpected message was in flight.
+    std::lock_guard lock(mu_);
+    arrived->complete = true;
+    std::shared_ptr<RecvOp> waiting = std::move(arrived->waiting);
+    if (!waiting) return;  // kept for a later receive
+    if (auto a = arrived_.find(key); a != arrived_.end() && a->second == arrived) arrived_.erase(a);
     if (!status) {
       Complete(waiting, std::move(status));
       return;
@@ -228,6 +244,71 @@ void Mailbox::OnBulk(Rank source, std::span<const std::byte> meta, transport::In
     std::memcpy(waiting->dst, arrived->data.data(), arrived->data.size());
     Complete(waiting, Status::Ok());
   });
+}
+
+bool Mailbox::DeliverIfPosted(const MessageKey& key, std::span<const std::byte> data) {
+  std::lock_guard lock(mu_);
+  auto it = posted_.find(key);
+  if (it == posted_.end()) return false;
+  std::shared_ptr<RecvOp> op = std::move(it->second);
+  posted_.erase(it);
+  Fill(op, key, data);  // small: under the lock (see Deliver)
+  return true;
+}
+
+bool Mailbox::TakeArrived(const MessageKey& key, std::vector<std::byte>* data) {
+  std::lock_guard lock(mu_);
+  auto it = arrived_.find(key);
+  if (it == arrived_.end() || !it->second->complete) return false;
+  *data = std::move(it->second->data);
+  arrived_.erase(it);
+  return true;
+}
+
+void Mailbox::AddWaiter(uint64_t epoch, uint32_t index, std::shared_ptr<Event> event) {
+  std::lock_guard lock(waiters_mu_);
+  waiters_[{epoch, index}] = std::move(event);
+}
+
+void Mailbox::RemoveWaiter(uint64_t epoch, uint32_t index) {
+  std::lock_guard lock(waiters_mu_);
+  waiters_.erase({epoch, index});
+}
+
+Status Mailbox::Kick(transport::Transport& transport, Rank rank, uint64_t epoch, uint32_t index) {
+  std::byte payload[12];
+  std::memcpy(payload, &epoch, 8);
+  std::memcpy(payload + 8, &index, 4);
+  return transport.Send(rank, kCollKick, payload);
+}
+
+void Mailbox::OnKick(Rank source, std::span<const std::byte> payload) {
+  uint64_t epoch = 0;
+  uint32_t index = 0;
+  if (payload.size() != 12) {
+    Log().warn("malformed collective kick from rank {}: dropped", source);
+    return;
+  }
+  std::memcpy(&epoch, payload.data(), 8);
+  std::memcpy(&index, payload.data() + 8, 4);
+  std::shared_ptr<Event> event;
+  {
+    std::lock_guard lock(waiters_mu_);
+    auto it = waiters_.find({epoch, index});
+    if (it == waiters_.end()) return;  // the member left meanwhile
+    event = it->second;
+  }
+  event->Notify();
+}
+
+void Mailbox::Cancel(const std::shared_ptr<RecvOp>& op) {
+  std::lock_guard lock(mu_);
+  auto it = posted_.find(op->key);
+  if (it != posted_.end() && it->second == op) posted_.erase(it);
+  // A receive waiting for a body in flight: the body stays in the mailbox's own copy.
+  if (auto a = arrived_.find(op->key); a != arrived_.end() && a->second->waiting == op) {
+    a->second->waiting.reset();
+  }
 }
 
 void Mailbox::FailEpoch(uint64_t epoch, const Status& status) {

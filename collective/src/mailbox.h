@@ -32,8 +32,9 @@ namespace prism::collective {
 
 /// Message types of the collectives.
 enum CollectiveMessage : transport::MessageType {
-  kCollData = transport::kCollectiveTypesBegin,  ///< header + data inline (small messages)
-  kCollBulk = internal::kServiceBulkTypesBegin,  ///< header as meta, data as a bulk body
+  kCollData = transport::kCollectiveTypesBegin,      ///< header + data inline (small messages)
+  kCollKick = transport::kCollectiveTypesBegin + 1,  ///< wake a member (epoch, member index)
+  kCollBulk = internal::kServiceBulkTypesBegin,      ///< header as meta, data as a bulk body
 };
 
 struct MessageKey {
@@ -50,6 +51,8 @@ struct MessageKey {
 
 /// A pending receive; Wait through the transport (Mailbox::WaitAll).
 struct RecvOp {
+  MessageKey key;
+  bool local = false;  ///< matched by its member from the shared-memory inbox (Member::PostRecv)
   std::byte* dst = nullptr;
   size_t size = 0;
   std::atomic<bool> done{false};
@@ -78,6 +81,29 @@ class Mailbox {
                                        const MessageKey& key, std::span<const std::byte> data,
                                        std::shared_ptr<Event> event);
 
+  /// Withdraws a receive that is not done, so that a late message never writes to its buffer
+  /// (an operation that ended early). A bulk body already being placed cannot be withdrawn.
+  void Cancel(const std::shared_ptr<RecvOp>& op);
+
+  /// Matches a message that arrived (from the network, a member of this process or a
+  /// shared-memory inbox) to its posted receive, or keeps a copy until it is posted.
+  void Deliver(const MessageKey& key, std::span<const std::byte> data);
+
+  /// Completes the receive posted for `key` with `data`; false when none is posted.
+  bool DeliverIfPosted(const MessageKey& key, std::span<const std::byte> data);
+  /// Takes the complete message kept for `key` (it arrived before its receive), if any.
+  bool TakeArrived(const MessageKey& key, std::vector<std::byte>* data);
+  /// Copies `data` into a matched receive (or fails it: sizes differ) and completes it.
+  static void Fill(const std::shared_ptr<RecvOp>& op, const MessageKey& key,
+                   std::span<const std::byte> data);
+
+  /// Members woken by kicks (ShmInbox): `event` is notified when member `index` of `epoch`
+  /// (living in this process) is kicked.
+  void AddWaiter(uint64_t epoch, uint32_t index, std::shared_ptr<Event> event);
+  void RemoveWaiter(uint64_t epoch, uint32_t index);
+  /// Wakes member `index` of `epoch` living on process `rank`.
+  Status Kick(transport::Transport& transport, Rank rank, uint64_t epoch, uint32_t index);
+
   /// Ends the receives of `epoch` with `status`; later receives of it fail at once.
   void FailEpoch(uint64_t epoch, const Status& status);
   /// Forgets an ended incarnation's unmatched messages.
@@ -96,13 +122,16 @@ class Mailbox {
   Mailbox();
   void OnData(Rank source, std::span<const std::byte> payload);
   void OnBulk(Rank source, std::span<const std::byte> meta, transport::IncomingBulk& body);
-  void Deliver(const MessageKey& key, std::span<const std::byte> data);
+  void OnKick(Rank source, std::span<const std::byte> payload);
   static void Complete(const std::shared_ptr<RecvOp>& op, Status status);
 
   std::mutex mu_;
   std::map<MessageKey, std::shared_ptr<RecvOp>> posted_;
   std::map<MessageKey, std::shared_ptr<Arrived>> arrived_;
   std::unordered_map<uint64_t, Status> failed_;
+
+  std::mutex waiters_mu_;
+  std::map<std::pair<uint64_t, uint32_t>, std::shared_ptr<Event>> waiters_;
 };
 
 /// Encodes/decodes the 36-byte message header.

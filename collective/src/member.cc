@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "nccl_comm.h"
 #include "prism/common/clock.h"
 #include "prism/transport/transport.h"
@@ -9,8 +11,11 @@
 namespace prism::collective {
 namespace {
 
-// Polling before a waiting member sleeps: collectives are latency-bound at small sizes.
+// Polling before a waiting member sleeps: collectives are latency-bound at small sizes. The
+// member does not lend its CPU to the worker pool meanwhile (see WaitFor).
 constexpr int64_t kSpinNs = 200'000;
+// Looks at the shared-memory inbox per transport poll while spinning.
+constexpr int64_t kInboxPollsPerProgress = 16;
 
 }  // namespace
 
@@ -25,7 +30,13 @@ Member::Member(std::string name, Backend backend, int world_size, int rank, uint
       options_(options),
       generation_(internal::RuntimeGeneration()),
       lease_(internal::LeaseRuntime()),
-      transport_(internal::RankTransport()) {}
+      transport_(internal::RankTransport()) {
+  std::set<Rank> distinct(ranks_.begin(), ranks_.end());
+  all_on_host_ = world_size_ > 1 && distinct.size() == ranks_.size();
+  for (Rank r : ranks_) {
+    if (r != transport_.rank() && !transport_.SameHost(r)) all_on_host_ = false;
+  }
+}
 
 Member::~Member() {
   {
@@ -35,10 +46,55 @@ Member::~Member() {
   queue_cv_.notify_all();
   if (worker_.joinable()) worker_.join();  // queued operations run (and fail) first
   nccl_.reset();
+  if (inbox_) Mailbox::Get().RemoveWaiter(epoch_, static_cast<uint32_t>(rank_));
   Mailbox::Get().DropEpoch(epoch_);
 }
 
 void Member::set_nccl(std::unique_ptr<NcclComm> comm) { nccl_ = std::move(comm); }
+
+void Member::AttachInbox(std::unique_ptr<ShmInbox> inbox) {
+  Mailbox::Get().AddWaiter(epoch_, static_cast<uint32_t>(rank_), event_);
+  inbox_ = std::move(inbox);
+}
+
+namespace {
+bool SameKey(const MessageKey& a, const MessageKey& b) {
+  return a.seq == b.seq && a.src == b.src && a.tag == b.tag && a.epoch == b.epoch && a.dst == b.dst;
+}
+}  // namespace
+
+void Member::PollInbox() {
+  inbox_->Poll([this](int src, uint64_t seq, uint32_t tag, std::span<const std::byte> data) {
+    MessageKey key{epoch_, static_cast<uint32_t>(rank_), static_cast<uint32_t>(src), seq, tag};
+    for (auto it = local_posted_.begin(); it != local_posted_.end(); ++it) {
+      if (SameKey((*it)->key, key)) {
+        std::shared_ptr<RecvOp> op = std::move(*it);
+        local_posted_.erase(it);
+        Mailbox::Fill(op, key, data);
+        return;
+      }
+    }
+    // Not expected here yet: a receive posted in the Mailbox (this member expects more than a
+    // slot: the sizes differ), or one not posted yet.
+    if (Mailbox::Get().DeliverIfPosted(key, data)) return;
+    local_arrived_.push_back(LocalMessage{key, std::vector<std::byte>(data.begin(), data.end())});
+  });
+}
+
+void Member::TakeFallbacks() {
+  std::vector<std::byte> data;
+  for (size_t i = 0; i < local_posted_.size();) {
+    if (Mailbox::Get().TakeArrived(local_posted_[i]->key, &data)) {
+      std::shared_ptr<RecvOp> op = std::move(local_posted_[i]);
+      local_posted_.erase(local_posted_.begin() + static_cast<std::ptrdiff_t>(i));
+      Mailbox::Fill(op, op->key, data);
+    } else {
+      ++i;
+    }
+  }
+}
+
+void Member::CancelLocal(const std::shared_ptr<RecvOp>& op) { std::erase(local_posted_, op); }
 
 void Member::Fail(const std::string& why) {
   {
@@ -58,14 +114,15 @@ Status Member::failure() const {
   return MakeError(ErrorCode::kPeerDead, failure_);
 }
 
+void Member::WaitForQueue() {
+  std::unique_lock lock(queue_mu_);
+  queue_cv_.wait(lock, [&] { return pending_.load() == 0; });  // earlier async operations first
+}
+
 Work Member::Run(Body body, bool async) {
   auto state = std::make_shared<Work::State>();
   if (!async) {
-    std::unique_lock lock(queue_mu_);
-    queue_cv_.wait(lock, [&] { return pending_ == 0; });  // earlier async operations first
-    lock.unlock();
-    Status s = failed() ? failure() : body();
-    state->status = std::move(s);
+    state->status = RunNow(body);
     state->done.store(true);
     return Work(state);
   }
@@ -87,7 +144,7 @@ void Member::WorkerLoop() {
     auto [body, state] = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
-    Status s = failed() ? failure() : body();
+    Status s = body();
     state->status = std::move(s);
     state->done.store(true, std::memory_order_release);
     state->event.Notify();
@@ -100,11 +157,50 @@ void Member::WorkerLoop() {
 std::shared_ptr<RecvOp> Member::PostRecv(int src, uint64_t seq, uint32_t tag, void* dst,
                                          size_t size) {
   MessageKey key{epoch_, static_cast<uint32_t>(rank_), static_cast<uint32_t>(src), seq, tag};
-  return Mailbox::Get().PostRecv(key, dst, size, event_);
+  const bool local = LocalFrom(src, size);
+  if (local || !local_arrived_.empty()) {
+    // An inbox message that came first (or, for a receive of more than a slot, one whose sender
+    // sent less: the sizes differ).
+    for (auto it = local_arrived_.begin(); it != local_arrived_.end(); ++it) {
+      if (SameKey(it->key, key)) {
+        auto op = std::make_shared<RecvOp>();
+        op->key = key;
+        op->dst = static_cast<std::byte*>(dst);
+        op->size = size;
+        op->event = event_;
+        Mailbox::Fill(op, key, it->data);
+        local_arrived_.erase(it);
+        return op;
+      }
+    }
+  }
+  if (!local) return Mailbox::Get().PostRecv(key, dst, size, event_);
+  auto op = std::make_shared<RecvOp>();
+  op->key = key;
+  op->local = true;
+  op->dst = static_cast<std::byte*>(dst);
+  op->size = size;
+  op->event = event_;
+  local_posted_.push_back(op);
+  return op;
 }
 
 Result<std::shared_ptr<SendOp>> Member::Send(int dst, uint64_t seq, uint32_t tag,
                                              std::span<const std::byte> data) {
+  if (inbox_) {
+    bool kick = false;
+    if (inbox_->Send(dst, seq, tag, data, &kick)) {
+      if (kick) {  // the receiver may sleep: wake it (its process notifies its event)
+        if (Status s = Mailbox::Get().Kick(transport_, process_of(dst), epoch_,
+                                           static_cast<uint32_t>(dst));
+            !s) {
+          return MakeError(s.code(), fmt::format("waking member {} (rank {}): {}", dst,
+                                                 process_of(dst), s.error().message));
+        }
+      }
+      return std::shared_ptr<SendOp>();
+    }
+  }
   MessageKey key{epoch_, static_cast<uint32_t>(dst), static_cast<uint32_t>(rank_), seq, tag};
   auto r = Mailbox::Get().Send(transport_, process_of(dst), key, data, event_);
   if (!r) {
@@ -115,9 +211,35 @@ Result<std::shared_ptr<SendOp>> Member::Send(int dst, uint64_t seq, uint32_t tag
 }
 
 Status Member::WaitFor(const std::function<bool()>& ready) {
+  // Latency-bound waits end within microseconds: poll first, without lending this thread's CPU
+  // to the worker pool (BlockingScope costs a lock there, and wakes an idle worker that then
+  // spins on the transport and competes for the cores).
+  if (inbox_) inbox_->SetPolling(true);
+  for (int64_t start = NowNanos(), i = 0;; ++i) {
+    if (inbox_) PollInbox();
+    if (ready()) return Status::Ok();
+    if (failed()) return failure();
+    // A transport poll (UCX also polls its tcp endpoints: a system call) and a clock read cost
+    // far more than a look at the inbox, which brings the small messages: with an inbox, do them
+    // less often.
+    if (!inbox_ || i % kInboxPollsPerProgress == 0) {
+      transport_.TryProgress();
+      if (!local_posted_.empty()) TakeFallbacks();
+      if (NowNanos() - start > kSpinNs) break;
+    }
+  }
+  // Then sleep (the progress thread polls meanwhile): senders to the inbox kick this thread
+  // (they see the flag clear, or this thread sees their message when it polls next).
+  if (inbox_) inbox_->SetPolling(false);
   int64_t deadline = options_.timeout_ms < 0 ? -1 : NowNanos() + options_.timeout_ms * 1'000'000;
   internal::BlockingScope blocking;
-  bool ok = transport_.WaitUntil([&] { return ready() || failed(); }, *event_, deadline, kSpinNs);
+  bool ok = transport_.WaitUntil(
+      [&] {
+        if (inbox_) PollInbox();
+        if (!local_posted_.empty()) TakeFallbacks();
+        return ready() || failed();
+      },
+      *event_, deadline, /*spin_ns=*/0);
   if (ready()) return Status::Ok();
   if (failed()) return failure();
   if (!ok && !transport_.running()) {
@@ -128,13 +250,47 @@ Status Member::WaitFor(const std::function<bool()>& ready) {
                                options_.timeout_ms));
 }
 
+void Member::Drain(const std::function<bool()>& ready, int64_t max_ns) {
+  if (inbox_) inbox_->SetPolling(false);
+  transport_.WaitUntil(
+      [&] {
+        if (inbox_) PollInbox();
+        if (!local_posted_.empty()) TakeFallbacks();
+        return ready();
+      },
+      *event_, NowNanos() + max_ns, kSpinNs);
+}
+
 std::byte* Member::Scratch(int index, size_t bytes) {
   auto& buffer = scratch_[index];
   if (buffer.size() < bytes) buffer.resize(bytes);
   return buffer.data();
 }
 
-HostOp::~HostOp() = default;
+std::shared_ptr<SendOp> Member::Get(int src, uint64_t remote_address,
+                                    std::span<const std::byte> rkey, void* local, size_t size) {
+  auto op = std::make_shared<SendOp>();
+  op->event = event_;
+  transport_.Get(process_of(src), remote_address, rkey, local, size, [op](Status status) {
+    op->status = std::move(status);
+    op->done.store(true, std::memory_order_release);
+    op->event->Notify();
+  });
+  return op;
+}
+
+HostOp::~HostOp() {
+  // An operation that ended early (an error) leaves receives posted into buffers that are about
+  // to go away: withdraw them.
+  for (auto& op : recvs_) {
+    if (op->done.load(std::memory_order_acquire)) continue;
+    if (op->local) {
+      member_.CancelLocal(op);
+    } else {
+      Mailbox::Get().Cancel(op);
+    }
+  }
+}
 
 std::shared_ptr<RecvOp> HostOp::Recv(int src, uint32_t tag, void* dst, size_t size) {
   auto op = member_.PostRecv(src, seq_, tag, dst, size);

@@ -23,6 +23,7 @@
 #include "prism/common/futex.h"
 #include "prism/common/result.h"
 #include "prism/runtime/internal/services.h"
+#include "shm_inbox.h"
 
 namespace prism::collective {
 
@@ -60,10 +61,17 @@ class Member {
   Status failure() const;
 
   /// Runs `body` as this member's next operation: inline (blocking) or on the member's queue
-  /// (async). The destructor lets queued bodies run (they fail once the member failed) and joins
-  /// their thread, so bodies may refer to the member by plain pointer.
+  /// (async). The destructor lets queued bodies run (they check failed() and fail at once) and
+  /// joins their thread, so bodies may refer to the member by plain pointer.
   using Body = std::function<Status()>;
   Work Run(Body body, bool async);
+  /// Runs `body` now on the calling thread, after the member's earlier async operations.
+  template <typename F>
+  Status RunNow(const F& body) {
+    // Only this member's thread queues operations: none pending now means none will be.
+    if (pending_.load(std::memory_order_acquire) != 0) WaitForQueue();
+    return body();  // bodies check failed() themselves (api.cc), to name the operation
+  }
 
   /// The next operation number (collectives), or the next message number towards/from a peer.
   uint64_t NextSeq() { return next_seq_++; }
@@ -76,11 +84,42 @@ class Member {
                                        std::span<const std::byte> data);
   /// Waits until `ready()`, the failure of the group, or the operation timeout.
   Status WaitFor(const std::function<bool()>& ready);
+  /// Waits (polling, then sleeping) until `ready()` or `max_ns` passed, whether or not the group
+  /// failed: for an operation that ends early and must let its transfers finish first.
+  void Drain(const std::function<bool()>& ready, int64_t max_ns);
   /// A workspace of at least `bytes` kept between operations (index 0..3).
   std::byte* Scratch(int index, size_t bytes);
 
+  /// True when every member lives in its own process and all those processes share this host:
+  /// then members can read each other's registered buffers with RMA gets (rma_algorithms).
+  bool all_on_host() const { return all_on_host_; }
+  /// Small messages to (and from) the members whose inbox `inbox` could map go through shared
+  /// memory from now on (Registry::Join, all_on_host groups).
+  void AttachInbox(std::unique_ptr<ShmInbox> inbox);
+  /// Removes the inbox's name once every member mapped it.
+  void UnlinkInbox() {
+    if (inbox_) inbox_->Unlink();
+  }
+  transport::Transport& transport() { return transport_; }
+  /// Reads `size` bytes at `remote_address` of member `src`'s process (packed `rkey`) into
+  /// `local`; the op completes (and wakes WaitFor) when the bytes are there or the read failed.
+  std::shared_ptr<SendOp> Get(int src, uint64_t remote_address, std::span<const std::byte> rkey,
+                              void* local, size_t size);
+
  private:
   void WorkerLoop();
+  void WaitForQueue();
+  void PollInbox();
+  /// Receives matched here rather than in the Mailbox: up to a slot's size, from a member whose
+  /// inbox this member mapped (its messages come through this member's inbox).
+  bool LocalFrom(int src, size_t size) const {
+    return inbox_ && inbox_->connected(src) && size <= ShmInbox::kSlotBytes;
+  }
+  /// Local receives whose message came through the transport after all (the sender's ring was
+  /// full, or it could not map this member's inbox): taken from the Mailbox.
+  void TakeFallbacks();
+  friend class HostOp;
+  void CancelLocal(const std::shared_ptr<RecvOp>& op);
 
   const std::string name_;
   const Backend backend_;
@@ -93,6 +132,15 @@ class Member {
   internal::RuntimeLease lease_;
   transport::Transport& transport_;
   std::shared_ptr<Event> event_ = std::make_shared<Event>();
+  bool all_on_host_ = false;
+  std::unique_ptr<ShmInbox> inbox_;
+  // Local matching (member's thread only): posted receives, and inbox messages that came first.
+  struct LocalMessage {
+    MessageKey key;
+    std::vector<std::byte> data;
+  };
+  std::vector<std::shared_ptr<RecvOp>> local_posted_;
+  std::vector<LocalMessage> local_arrived_;
 
   uint64_t next_seq_ = 0;
   std::map<int, uint64_t> send_seq_;
@@ -109,7 +157,7 @@ class Member {
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<std::pair<Body, std::shared_ptr<Work::State>>> queue_;
-  int pending_ = 0;  // queued + running
+  std::atomic<int> pending_{0};  // queued + running (changed under queue_mu_)
   bool stopping_ = false;
   std::thread worker_;
 };

@@ -6,12 +6,14 @@
 #include <random>
 #include <thread>
 
+#include "host_algorithms.h"
 #include "nccl_comm.h"
 #include "prism/common/clock.h"
 #include "prism/common/logging.h"
 #include "prism/common/wire.h"
 #include "prism/runtime/api.h"
 #include "prism/transport/transport.h"
+#include "shm_inbox.h"
 
 namespace prism::collective {
 namespace {
@@ -127,6 +129,19 @@ std::shared_ptr<Member> Registry::Join(int world_size, int rank, Backend backend
     nccl_id = *id;
   }
   w.Bytes(nccl_id);
+  // A shared-memory inbox for small messages, used if the group turns out to live on this host
+  // in distinct processes (its name travels in the rendezvous value; "" when there is none).
+  std::unique_ptr<ShmInbox> inbox;
+  if (backend == Backend::kUcx && world_size > 1) {
+    auto created = ShmInbox::Create(world_size, rank);
+    if (created) {
+      inbox = std::move(*created);
+    } else {
+      Log().debug("group '{}': no shared-memory inbox ({}): small messages use the transport", name,
+                  created.error().message);
+    }
+  }
+  w.String(inbox ? inbox->name() : std::string());
   internal::BlockingScope blocking;
   auto gathered =
       internal::KvRendezvous(RendezvousKey(name), world_size, rank, value, options.init_timeout_ms);
@@ -135,10 +150,12 @@ std::shared_ptr<Member> Registry::Join(int world_size, int rank, Backend backend
                       gathered.error().message));
   }
   std::vector<std::byte> group_nccl_id;
+  std::vector<std::string> inboxes(gathered->values.size());
   for (size_t i = 0; i < gathered->values.size(); ++i) {
     WireReader r(gathered->values[i]);
     uint8_t b = r.U8();
     auto id = r.Bytes();
+    inboxes[i] = r.String();
     if (!r.AtEnd()) Throw(fmt::format("{}: group '{}': malformed rendezvous value", api, name));
     if (b != static_cast<uint8_t>(backend)) {
       Throw(fmt::format("{}: group '{}': member {} asked for backend {}, member {} for {}", api,
@@ -154,6 +171,25 @@ std::shared_ptr<Member> Registry::Join(int world_size, int rank, Backend backend
     member->set_nccl(std::move(*comm));
   }
   transport::Transport& transport = internal::RankTransport();
+  if (backend == Backend::kUcx && member->all_on_host()) {
+    // Map the others' inboxes, then a barrier (every member mapped every inbox) before the names
+    // go. Every member of such a group does this barrier, inbox or not, so that operation
+    // numbers stay in step.
+    if (inbox) {
+      for (int j = 0; j < world_size; ++j) {
+        if (j != rank && !inboxes[static_cast<size_t>(j)].empty()) {
+          inbox->Connect(j, inboxes[static_cast<size_t>(j)]);
+        }
+      }
+      member->AttachInbox(std::move(inbox));
+    }
+    if (Status s = HostBarrier(*member); !s) {
+      Log().warn("group '{}': the barrier after mapping the inboxes failed: {}", name,
+                 s.error().message);
+    }
+    member->UnlinkInbox();
+  }
+  inbox.reset();  // not all on this host: unused (its name goes with it)
   {
     std::lock_guard lock(mu_);
     members_[{name, identity}] = Entry{member, declaration};

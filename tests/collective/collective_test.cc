@@ -78,6 +78,25 @@ class Peer {
     }
     return "returned";
   }
+  // The same with buffers large enough for the RMA algorithms (2 MiB and up), for AllReduce,
+  // AllGather and Broadcast in turn; "raised: ..." three times when right.
+  std::string MismatchedLarge(std::string group) {
+    const size_t count = 600'000 + 1000 * static_cast<size_t>(coll::GetRank(group));
+    std::string out;
+    std::vector<float> v(count, 1.0F);
+    std::vector<float> all(count * static_cast<size_t>(coll::GetWorldSize(group)));
+    for (int which = 0; which < 3; ++which) {
+      try {
+        if (which == 0) coll::AllReduce(v, coll::ReduceOp::kSum, group);
+        if (which == 1) coll::AllGather(std::span<const float>(v), std::span<float>(all), group);
+        if (which == 2) coll::Broadcast(v, 0, group);
+        out += "returned;";
+      } catch (const coll::CollectiveError& e) {
+        out += std::string("raised: ") + e.what() + ";";
+      }
+    }
+    return out;
+  }
   // Rank and size of a group this actor may only know through CreateGroup.
   std::vector<int> Info(std::string group) {
     return {coll::GetRank(group), coll::GetWorldSize(group)};
@@ -89,7 +108,7 @@ Peer* CreatePeer() { return new Peer(); }
 }  // namespace
 
 PRISM_REMOTE(CreatePeer, &Peer::Rank, &Peer::Join, &Peer::Check, &Peer::Large, &Peer::Destroy,
-             &Peer::TwoGroups, &Peer::Mismatched, &Peer::Info);
+             &Peer::TwoGroups, &Peer::Mismatched, &Peer::MismatchedLarge, &Peer::Info);
 
 namespace {
 
@@ -151,6 +170,39 @@ TEST(Collective, MembersSharingRanks) {
                  false);
   ExpectAllEmpty(peers, &Peer::Large, std::string("shared"), int64_t{4} << 20);
   ExpectAllEmpty(peers, &Peer::Destroy, std::string("shared"));
+}
+
+// One member per rank, all on this host: small messages go through the shared-memory inboxes
+// (shm_inbox.h), AllReduce, Broadcast and AllGather of 2 MiB and more take the RMA algorithms
+// (rma_algorithms.h), the rest the transport's messages.
+TEST(Collective, OneMemberPerRankOnOneHost) {
+  Peers peers;
+  std::set<int> ranks;
+  for (int attempt = 0; attempt < 50 * Ranks() && static_cast<int>(peers.size()) < Ranks();
+       ++attempt) {
+    auto a = prism::Actor(CreatePeer).Remote();
+    if (ranks.insert(a.rank()).second) peers.push_back(a);
+  }
+  ASSERT_EQ(static_cast<int>(peers.size()), Ranks()) << "could not place one member per rank";
+  JoinAll(peers, "per-rank", /*timeout_ms=*/60'000);
+  // Every type and op through the shared-memory inbox (small) and the RMA algorithms (2 MiB and
+  // more: 600 001 elements of 4 or 8 bytes).
+  ExpectAllEmpty(peers, &Peer::Check, std::string("per-rank"),
+                 std::vector<int64_t>{1, 17, 1000, 600'001}, true);
+  ExpectAllEmpty(peers, &Peer::Check, std::string("per-rank"),
+                 std::vector<int64_t>{1 << 20, 3'000'017}, false);
+  ExpectAllEmpty(peers, &Peer::Large, std::string("per-rank"), int64_t{64} << 20);
+  // Sizes that differ between members raise on every member, and the group still works after.
+  std::vector<prism::ObjectRef<std::string>> refs;
+  for (auto& p : peers) {
+    refs.push_back(p.Task(&Peer::MismatchedLarge).Remote(std::string("per-rank")));
+  }
+  for (auto& r : prism::Get(refs, kWaitMs)) {
+    EXPECT_EQ(r->find("returned"), std::string::npos) << *r;
+    EXPECT_NE(r->find("raised: "), std::string::npos) << *r;
+  }
+  ExpectAllEmpty(peers, &Peer::Large, std::string("per-rank"), int64_t{1} << 20);
+  ExpectAllEmpty(peers, &Peer::Destroy, std::string("per-rank"));
 }
 
 TEST(Collective, TwoGroupsUsedConcurrently) {

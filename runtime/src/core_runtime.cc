@@ -662,6 +662,7 @@ void CoreRuntime::TearDown() {
         p.allocated_bytes, p.cached_bytes, tasks_ ? tasks_->in_flight() : 0);
   }
   if (memory_files_) memory_files_->Stop();
+  StopPlacementGroups();
   if (reporter_) reporter_->Stop();
   if (monitor_) monitor_->Stop();
   if (workers_) workers_->Stop();
@@ -678,7 +679,6 @@ void CoreRuntime::WriteStatus(const std::string& status) const {
 
 CoreRuntime::~CoreRuntime() {
   TearDown();
-  placement_groups_.reset();  // its controller thread uses the view and the transport
   // Components go in reverse order of construction (members below the transport first).
   actors_.reset();
   actor_executor_.reset();

@@ -144,6 +144,7 @@ class CoreRuntime {
   struct PlacementGroupParts;  // client, bundle host, controller (rank 0)
   /// Builds and wires them (placement_group_api.cc); handlers registered, before Start.
   void BuildPlacementGroups();
+  void StopPlacementGroups();
   std::shared_ptr<PlacementGroupParts> placement_groups_;
   // end placement groups
 };

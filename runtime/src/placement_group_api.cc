@@ -21,6 +21,11 @@ struct CoreRuntime::PlacementGroupParts {
 
 PlacementGroupClient& CoreRuntime::placement_groups() { return *placement_groups_->client; }
 
+void CoreRuntime::StopPlacementGroups() {
+  // The controller's retry thread uses the view and the transport: it ends before they do.
+  if (placement_groups_ && placement_groups_->controller) placement_groups_->controller->Stop();
+}
+
 void CoreRuntime::BuildPlacementGroups() {
   // scheduler_infeasible was checked with the other scheduler settings in Build.
   auto parts = std::make_shared<PlacementGroupParts>();
@@ -42,21 +47,10 @@ void CoreRuntime::BuildPlacementGroups() {
   }
   parts->client->RegisterHandlers();
   parts->host->RegisterHandlers();
-  // Owners schedule tasks and actors into bundles from the client's layouts. The controller's
-  // retry thread reads the view and the transport, which ~CoreRuntime destroys before it:
-  // `stop` (held only by these functions) stops the thread when the task and actor managers
-  // that hold them are destroyed, which happens first.
-  struct StopController {
-    PlacementGroupManager* controller = nullptr;
-    ~StopController() {
-      if (controller != nullptr) controller->Stop();
-    }
-  };
-  auto stop = std::make_shared<StopController>();
-  stop->controller = parts->controller.get();
+  // Owners schedule tasks and actors into bundles from the client's layouts.
   PlacementGroupClient* client = parts->client.get();
-  auto layouts = [client, stop](const PlacementGroupId& pg,
-                                std::function<void(Result<BundleLayout>)> done) {
+  auto layouts = [client](const PlacementGroupId& pg,
+                          std::function<void(Result<BundleLayout>)> done) {
     client->WhenCreated(pg, std::move(done));
   };
   tasks_->SetBundleLayouts(layouts);

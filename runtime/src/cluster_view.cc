@@ -29,11 +29,20 @@ ClusterView::ClusterView(Rank self, std::vector<ResourceSet> totals,
   }
 }
 
+int64_t ClusterView::AvailableLocked(Rank rank, const std::string& name) const {
+  const RankState& s = state_[rank];
+  int64_t units =
+      s.report.available.Units(name) - s.sent_since.Units(name) + s.returned_since.Units(name);
+  return std::min(units, s.report.total.Units(name));
+}
+
 ResourceReport ClusterView::EstimateLocked(Rank rank) const {
   if (rank == self_ && local_) return local_();
   const RankState& s = state_[rank];
   ResourceReport out = s.report;
-  out.available.Subtract(s.sent_since);
+  for (const auto& [name, units] : s.report.total.entries())
+    out.available.SetUnits(name, AvailableLocked(rank, name));
+  out.waiting = std::max<int64_t>(0, s.report.waiting - s.finished_since);
   return out;
 }
 
@@ -62,12 +71,12 @@ class ClusterView::Evaluator {
 
   int64_t Available(Rank r, const std::string& name) const {
     if (const ResourceReport* local = Local(r)) return local->available.Units(name);
-    const RankState& s = view_.state_[r];
-    return s.report.available.Units(name) - s.sent_since.Units(name);
+    return view_.AvailableLocked(r, name);
   }
   int64_t Waiting(Rank r) const {
-    const ResourceReport* local = Local(r);
-    return local != nullptr ? local->waiting : view_.state_[r].report.waiting;
+    if (const ResourceReport* local = Local(r)) return local->waiting;
+    const RankState& s = view_.state_[r];
+    return std::max<int64_t>(0, s.report.waiting - s.finished_since);
   }
   bool Feasible(Rank r) const {
     return !(request_.exclude_self && r == view_.self_) && view_.FeasibleLocked(demand_, r);
@@ -323,6 +332,8 @@ void ClusterView::OnReport(Rank rank, const ResourceReport& report) {
   s.reported = true;
   s.report = report;
   s.sent_since = ResourceSet();
+  s.returned_since = ResourceSet();
+  s.finished_since = 0;
   ++s.epoch;
 }
 
@@ -336,8 +347,15 @@ uint64_t ClusterView::OnSubmitted(Rank rank, const ResourceSet& demand) {
 void ClusterView::OnFinished(Rank rank, const ResourceSet& demand, uint64_t epoch) {
   std::lock_guard lock(mu_);
   RankState& s = state_[rank];
-  // Work sent before the last report is in that report already (or finished since).
-  if (rank != self_ && epoch == s.epoch) s.sent_since.Subtract(demand);
+  if (rank == self_) return;
+  if (epoch == s.epoch) {
+    s.sent_since.Subtract(demand);  // sent since the last report: no report counts it
+  } else {
+    // Sent before the last report, which counted it (running or queued): a result leaves its
+    // rank before the report that shows its resources free, so that report came earlier.
+    s.returned_since.Add(demand);
+    ++s.finished_since;
+  }
 }
 
 void ClusterView::OnActorPlaced(Rank rank) {

@@ -2,8 +2,9 @@
 // ClusterView: an owner's picture of where work can go, and its scheduling policies (SCHED-01..08).
 //
 // What it knows of each rank: its total resources (exchanged at start-up), liveness, and what it
-// has available (the rank's last resource report, less what this rank sent there since; this
-// rank's own figure is read live from its worker pool). Owners decide from this cached view; the
+// has available (the rank's last resource report, less what this rank sent there since, plus what
+// this rank's earlier work there gave back since; this rank's own figure is read live from its
+// worker pool). Owners decide from this cached view; the
 // controller is not on the path. Policies:
 // - DEFAULT (hybrid, Ray's): a rank's score is its critical utilisation (the largest used share
 //   of any resource the work asks for, plus queued work per CPU), 0 below `spread_threshold`.
@@ -115,10 +116,12 @@ class ClusterView {
   struct RankState {
     bool alive = true;
     bool reported = false;
-    ResourceReport report;      // last report (total/available start as the totals)
-    ResourceSet sent_since;     // demand of my work sent after that report
-    uint64_t epoch = 0;         // bumped by every report
-    int64_t actors_placed = 0;  // actors I placed there
+    ResourceReport report;       // last report (total/available start as the totals)
+    ResourceSet sent_since;      // demand of my work sent after that report
+    ResourceSet returned_since;  // demand of my earlier work that finished after it
+    int64_t finished_since = 0;  // how many of those
+    uint64_t epoch = 0;          // bumped by every report
+    int64_t actors_placed = 0;   // actors I placed there
   };
   struct Scored {
     Rank rank;
@@ -129,8 +132,10 @@ class ClusterView {
   // A large view is sampled: this many random ranks (plus this one and the arguments').
   static constexpr int kSampleRanks = 64;
 
-  // Current estimate of `rank` (live for this rank).
+  // Current estimate of `rank` (live for this rank): its last report, less what this owner sent
+  // since, plus what this owner's earlier work gave back since (at most its total).
   ResourceReport EstimateLocked(Rank rank) const;
+  int64_t AvailableLocked(Rank rank, const std::string& name) const;
   bool FeasibleLocked(const ResourceSet& demand, Rank rank) const;
   std::string MissingLocked(const ResourceSet& demand) const;
 

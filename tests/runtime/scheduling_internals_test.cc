@@ -145,6 +145,19 @@ TEST(ClusterViewTest, DefaultSendsWorkWhereItHasRoomAndTheLeastLoadedWhenNobodyH
   }
 }
 
+TEST(ClusterViewTest, AResultAfterAReportGivesItsResourcesBack) {
+  ViewFixture f({Res({{"CPU", 0}}), Res({{"CPU", 1}})});
+  uint64_t epoch = f.view.OnSubmitted(1, Res({{"CPU", 1}}));
+  EXPECT_FALSE(f.view.HasRoom(1, Res({{"CPU", 1}})));  // counted as sent
+  f.Report(1, Res({{"CPU", 0}}), /*waiting=*/0);       // taken while the task ran
+  EXPECT_FALSE(f.view.HasRoom(1, Res({{"CPU", 1}})));
+  f.view.OnFinished(1, Res({{"CPU", 1}}), epoch);  // its result came after that report
+  EXPECT_TRUE(f.view.HasRoom(1, Res({{"CPU", 1}})));
+  // Never more than the total, whatever comes back.
+  f.view.OnFinished(1, Res({{"CPU", 1}}), epoch);
+  EXPECT_EQ(f.view.Snapshot()[1].available.Units("CPU"), kResourceUnit);
+}
+
 TEST(ClusterViewTest, CustomResourcesSteerWorkToTheRanksThatHaveThem) {
   ViewFixture f({Res({{"CPU", 2}}), Res({{"CPU", 2}, {"special", 1}}), Res({{"CPU", 2}})});
   for (int i = 0; i < 5; ++i) EXPECT_EQ(f.view.Pick(Res({{"special", 0.5}}), {}).rank, 1);

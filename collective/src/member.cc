@@ -36,6 +36,7 @@ Member::Member(std::string name, Backend backend, int world_size, int rank, uint
   for (Rank r : ranks_) {
     if (r != transport_.rank() && !transport_.SameHost(r)) all_on_host_ = false;
   }
+  peer_read_.assign(ranks_.size(), PeerRead::kUnknown);
 }
 
 Member::~Member() {

@@ -106,6 +106,13 @@ class Member {
   std::shared_ptr<SendOp> Get(int src, uint64_t remote_address, std::span<const std::byte> rkey,
                               void* local, size_t size);
 
+  /// How this member reads member j's exposed buffers in the RMA algorithms: not probed yet, with
+  /// process_vm_readv (one kernel copy, rma_algorithms.cc), or with the transport's RMA gets. Set
+  /// by the first RMA operation that reads member j; kept for the incarnation.
+  enum class PeerRead : uint8_t { kUnknown, kCma, kRma };
+  PeerRead peer_read(int j) const { return peer_read_[static_cast<size_t>(j)]; }
+  void set_peer_read(int j, PeerRead how) { peer_read_[static_cast<size_t>(j)] = how; }
+
  private:
   void WorkerLoop();
   void WaitForQueue();
@@ -141,6 +148,7 @@ class Member {
   };
   std::vector<std::shared_ptr<RecvOp>> local_posted_;
   std::vector<LocalMessage> local_arrived_;
+  std::vector<PeerRead> peer_read_;  // by member (member's thread only)
 
   uint64_t next_seq_ = 0;
   std::map<int, uint64_t> send_seq_;

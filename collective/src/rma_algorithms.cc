@@ -1,13 +1,18 @@
 #include "rma_algorithms.h"
 
 #include <fmt/format.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <memory>
+#include <random>
 #include <vector>
 
+#include "prism/common/logging.h"
 #include "prism/common/wire.h"
 #include "prism/transport/memory_region.h"
 #include "prism/transport/transport.h"
@@ -16,8 +21,13 @@
 namespace prism::collective {
 namespace {
 
+spdlog::logger& Log() {
+  static spdlog::logger& logger = log::Get("collective");
+  return logger;
+}
+
 // Steps of one operation (message tags).
-constexpr uint32_t kTagDescriptor = 0;  // address, size and packed rkey of a member's buffer
+constexpr uint32_t kTagDescriptor = 0;  // address, size, packed rkey, pid of a member's buffer
 constexpr uint32_t kTagFinal = 1;       // AllReduce: the sender's segment is reduced
 constexpr uint32_t kTagDone = 2;        // the sender finished reading the receiver's buffer
 
@@ -25,8 +35,11 @@ constexpr uint32_t kTagDone = 2;        // the sender finished reading the recei
 constexpr size_t kDescriptorBytes = 1024;
 // AllReduce reads peers' segments in chunks this size (two fit in a core's L2 cache).
 constexpr size_t kReduceChunkBytes = 256 * 1024;
-// Plain copies are issued as gets of at most this size (all at once).
+// Plain copies are issued as gets of at most this size (all at once), or read in such pieces.
 constexpr size_t kCopyPieceBytes = 8 * 1024 * 1024;
+
+// The descriptor's fixed fields: address, size, key length, pid, token address, token.
+constexpr size_t kDescriptorFixedBytes = 8 + 8 + 4 + 4 + 8 + 8;
 
 using Descriptor = std::array<std::byte, kDescriptorBytes>;
 
@@ -35,7 +48,42 @@ struct PeerBuffer {
   uint64_t address = 0;
   uint64_t size = 0;
   std::vector<std::byte> rkey;
+  uint32_t pid = 0;  // the owner's process id (0: not offered for process_vm_readv)
+  uint64_t token_address = 0;
+  uint64_t token = 0;
 };
+
+// A random value at a fixed address of this process. Descriptors carry its address and value; a
+// member that reads the value back from the descriptor's pid with process_vm_readv knows the pid
+// names the sender's process (and not another one, as it could in a different pid namespace).
+const uint64_t& ProcessToken() {
+  static const uint64_t token = [] {
+    std::random_device rd;
+    uint64_t t = (uint64_t{rd()} << 32) | rd();
+    return t == 0 ? 1 : t;
+  }();
+  return token;
+}
+
+// Reads `size` bytes at `address` of process `pid` into `local` with process_vm_readv: the kernel
+// copies them once, on this thread (Linux cross-memory attach).
+Status CmaRead(uint32_t pid, uint64_t address, std::byte* local, size_t size) {
+  size_t done = 0;
+  while (done < size) {
+    iovec to{local + done, size - done};
+    iovec from{reinterpret_cast<void*>(address + done), size - done};
+    ssize_t n = process_vm_readv(static_cast<pid_t>(pid), &to, 1, &from, 1, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : EIO;
+      return MakeError(ErrorCode::kIoError,
+                       fmt::format("process_vm_readv of {} bytes at {:#x} of process {}: {}",
+                                   size - done, address + done, pid, std::strerror(err)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
 
 // `count` elements split into `w` segments whose sizes differ by at most one.
 size_t SegmentStart(size_t count, int w, int i) {
@@ -57,11 +105,12 @@ Result<std::unique_ptr<transport::MemoryRegion>> ExposeBuffer(Member& m, HostOp&
   if (!region) {
     exposed = MakeError(region.error().code, fmt::format("registering {} bytes for RMA: {}", bytes,
                                                          region.error().message));
-  } else if ((*region)->rkey().size() + 20 > kDescriptorBytes) {
-    exposed = MakeError(ErrorCode::kInternal,
-                        fmt::format("the packed remote key takes {} bytes, more than the {} a "
-                                    "descriptor holds",
-                                    (*region)->rkey().size(), kDescriptorBytes - 20));
+  } else if ((*region)->rkey().size() + kDescriptorFixedBytes > kDescriptorBytes) {
+    exposed =
+        MakeError(ErrorCode::kInternal,
+                  fmt::format("the packed remote key takes {} bytes, more than the {} a "
+                              "descriptor holds",
+                              (*region)->rkey().size(), kDescriptorBytes - kDescriptorFixedBytes));
   }
   // A member that cannot expose its buffer still sends a descriptor (without a key), so that the
   // others fail at once instead of waiting for it.
@@ -71,6 +120,9 @@ Result<std::unique_ptr<transport::MemoryRegion>> ExposeBuffer(Member& m, HostOp&
   w.U64(exposed ? (*region)->address() : 0);
   w.U64(bytes);
   w.Bytes(exposed ? (*region)->rkey() : std::span<const std::byte>());
+  w.U32(static_cast<uint32_t>(::getpid()));
+  w.U64(reinterpret_cast<uint64_t>(&ProcessToken()));
+  w.U64(ProcessToken());
   out.resize(kDescriptorBytes);
   for (int j : to) {
     if (Status s = hop.Send(j, kTagDescriptor, out.data(), out.size()); !s) return s.error();
@@ -87,6 +139,9 @@ Status DecodeDescriptor(HostOp& hop, const std::shared_ptr<RecvOp>& op, const De
   out->address = r.U64();
   out->size = r.U64();
   auto rkey = r.Bytes();
+  out->pid = r.U32();
+  out->token_address = r.U64();
+  out->token = r.U64();
   if (!r.ok()) {
     return MakeError(ErrorCode::kMalformed,
                      fmt::format("member {} sent a malformed buffer descriptor", j));
@@ -148,10 +203,18 @@ class RmaOp {
     auto u = static_cast<size_t>(j);
     desc_[u] = hop_.Recv(j, kTagDescriptor, raw_[u].data(), kDescriptorBytes);
   }
+  /// Waits for member j's descriptor; on the first one of the incarnation, also finds out
+  /// whether this member can read j's buffers with process_vm_readv (see Probe).
   Status ReadDescriptor(int j, size_t expected) {
     auto u = static_cast<size_t>(j);
-    return DecodeDescriptor(hop_, desc_[u], raw_[u], j, expected, &peers_[u]);
+    if (Status s = DecodeDescriptor(hop_, desc_[u], raw_[u], j, expected, &peers_[u]); !s) {
+      return s;
+    }
+    if (m_.peer_read(j) == Member::PeerRead::kUnknown) Probe(j);
+    return Status::Ok();
   }
+  /// True when member j's buffers are read with process_vm_readv rather than RMA gets.
+  bool Cma(int j) const { return m_.peer_read(j) == Member::PeerRead::kCma; }
   void PostNotice(int j, uint32_t tag) {
     auto u = static_cast<size_t>(j);
     notice_in_[tag - kTagFinal][u] = hop_.Recv(j, tag, &notice_[tag - kTagFinal][u], 1);
@@ -179,11 +242,28 @@ class RmaOp {
     gets_.emplace_back(j, op);
     return op;
   }
-  /// Gets of [offset, offset + bytes) of member j's buffer into `local`, in pieces.
-  void Copy(int j, size_t offset, std::byte* local, size_t bytes) {
-    for (size_t at = 0; at < bytes; at += kCopyPieceBytes) {
-      Get(j, offset + at, local + at, std::min(kCopyPieceBytes, bytes - at));
+  /// Reads `size` bytes at `offset` of member j's buffer into `local` now, with
+  /// process_vm_readv (only when Cma(j)).
+  Status Read(int j, size_t offset, std::byte* local, size_t size) {
+    const PeerBuffer& p = peers_[static_cast<size_t>(j)];
+    if (Status s = CmaRead(p.pid, p.address + offset, local, size); !s) {
+      return MakeError(s.code(),
+                       fmt::format("reading member {}'s buffer: {}", j, s.error().message));
     }
+    return Status::Ok();
+  }
+  /// [offset, offset + bytes) of member j's buffer into `local`, in pieces: read at once with
+  /// process_vm_readv when Cma(j), else issued as gets (WaitGets waits for them).
+  Status Copy(int j, size_t offset, std::byte* local, size_t bytes) {
+    for (size_t at = 0; at < bytes; at += kCopyPieceBytes) {
+      size_t n = std::min(kCopyPieceBytes, bytes - at);
+      if (Cma(j)) {
+        if (Status s = Read(j, offset + at, local + at, n); !s) return s;
+      } else {
+        Get(j, offset + at, local + at, n);
+      }
+    }
+    return Status::Ok();
   }
   Status WaitGet(const std::shared_ptr<SendOp>& op, int j) {
     if (!op->done.load(std::memory_order_acquire)) {
@@ -251,6 +331,31 @@ class RmaOp {
   }
 
  private:
+  // Reads member j's process token back through process_vm_readv: when that works and the value
+  // matches the descriptor's, j's buffers are read that way from now on (one kernel copy instead
+  // of UCX's two software copies); otherwise (EPERM under a restrictive ptrace_scope or in a
+  // container without the capability, another pid namespace) with RMA gets, as before.
+  void Probe(int j) {
+    const PeerBuffer& p = peers_[static_cast<size_t>(j)];
+    uint64_t token = 0;
+    Status s = p.pid == 0 ? MakeError(ErrorCode::kFailedPrecondition, "no process id offered")
+                          : CmaRead(p.pid, p.token_address, reinterpret_cast<std::byte*>(&token),
+                                    sizeof token);
+    if (s && token != p.token) {
+      s = MakeError(
+          ErrorCode::kFailedPrecondition,
+          fmt::format("process {} is not member {}'s process here (token differs)", p.pid, j));
+    }
+    m_.set_peer_read(j, s ? Member::PeerRead::kCma : Member::PeerRead::kRma);
+    if (s) {
+      Log().debug("group '{}' member {}: reads member {}'s buffers with process_vm_readv (pid {})",
+                  m_.name(), m_.rank(), j, p.pid);
+    } else {
+      Log().debug("group '{}' member {}: reads member {}'s buffers with RMA gets ({})", m_.name(),
+                  m_.rank(), j, s.error().message);
+    }
+  }
+
   static constexpr uint8_t kOnCourse = 1;
   static constexpr uint8_t kFailed = 2;
   // Longest wait for gets and notices when ending early, and the grace after a member died.
@@ -297,6 +402,15 @@ Status RmaAllReduce(Member& m, void* data, size_t count, DataType type, ReduceOp
   std::byte* scratch[2] = {m.Scratch(0, chunk), m.Scratch(1, chunk)};
   for (int j : rop.others()) {
     if (Status s = rop.ReadDescriptor(j, bytes); !s) return rop.Fail(s);
+    if (rop.Cma(j)) {
+      // One kernel copy per chunk into the cache-hot scratch, reduced at once.
+      for (size_t off = 0; off < mine_len; off += chunk) {
+        size_t n = std::min(chunk, mine_len - off);
+        if (Status s = rop.Read(j, mine + off, scratch[0], n); !s) return rop.Fail(s);
+        ReduceElements(d + mine + off, d + mine + off, scratch[0], n / es, type, op);
+      }
+      continue;
+    }
     auto get = [&](size_t k) {
       size_t off = k * chunk;
       return rop.Get(j, mine + off, scratch[k % 2], std::min(chunk, mine_len - off));
@@ -320,7 +434,9 @@ Status RmaAllReduce(Member& m, void* data, size_t count, DataType type, ReduceOp
   for (int j : rop.others()) {
     if (Status s = rop.WaitNotice(j, kTagFinal); !s) return rop.Fail(s);
     size_t at = SegmentStart(count, w, j) * es;
-    rop.Copy(j, at, d + at, SegmentLen(count, w, j) * es);
+    if (Status s = rop.Copy(j, at, d + at, SegmentLen(count, w, j) * es); !s) {
+      return rop.Fail(s);
+    }
   }
   if (Status s = rop.WaitGets(); !s) return rop.Fail(s);
   for (int j : rop.others()) {
@@ -343,7 +459,9 @@ Status RmaBroadcast(Member& m, void* data, size_t bytes, int root) {
     return rop.Fail(s);
   };
   if (Status s = rop.ReadDescriptor(root, bytes); !s) return fail(s);
-  rop.Copy(root, 0, static_cast<std::byte*>(data), bytes);
+  if (Status s = rop.Copy(root, 0, static_cast<std::byte*>(data), bytes); !s) {
+    return fail(s);
+  }
   if (Status s = rop.WaitGets(); !s) return fail(s);
   if (Status s = rop.SendNotice(root, kTagDone); !s) return rop.Fail(s);
   return rop.Finish();
@@ -359,7 +477,9 @@ Status RmaAllGather(Member& m, const void* send, void* recv, size_t bytes) {
   if (Status s = rop.Expose(send, bytes); !s) return rop.Fail(s);
   for (int j : rop.others()) {
     if (Status s = rop.ReadDescriptor(j, bytes); !s) return rop.Fail(s);
-    rop.Copy(j, 0, out + static_cast<size_t>(j) * bytes, bytes);
+    if (Status s = rop.Copy(j, 0, out + static_cast<size_t>(j) * bytes, bytes); !s) {
+      return rop.Fail(s);
+    }
   }
   std::byte* own = out + static_cast<size_t>(m.rank()) * bytes;
   if (own != send) std::memmove(own, send, bytes);

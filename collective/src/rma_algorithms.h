@@ -2,16 +2,20 @@
 // Large-message algorithms for groups whose members all live in distinct processes of one host
 // (Member::all_on_host): every member registers its user buffer with UCX, sends the packed remote
 // key to the others in a small message, and the members then read what they need straight out of
-// each other's buffers with RMA gets. No data goes through the message algorithms' chunked
-// active-message rendezvous. (With UCX 1.13's default protocols these gets on one host are served
-// in software: the target's progress thread copies the data into the shared-memory FIFO and the
-// reader's copies it out, so both processes' CPUs work, pipelined; see docs/collectives.md.)
+// each other's buffers. No data goes through the message algorithms' chunked active-message
+// rendezvous. The descriptor also carries the owner's process id: a member reads another's buffer
+// with Linux process_vm_readv (one kernel copy, on the reader's thread) when a probe on the first
+// operation of the incarnation showed it works between the two processes (it reads back a random
+// token at a known address of the owner: EPERM under a restrictive ptrace_scope, or a pid from
+// another namespace, fail it); otherwise with RMA gets. (With UCX 1.13's default protocols these
+// gets on one host are served in software: the target's progress thread copies the data into the
+// shared-memory FIFO and the reader's copies it out; see docs/collectives.md.)
 //
 // - AllReduce: member r reads segment r of every other member's buffer chunk by chunk into a
-//   cache-sized scratch and reduces it into its own segment r (double-buffered: the get of the next
-//   chunk is issued before the current one is reduced); it then tells the others its segment is
-//   final, and reads every other member's final segment straight into place. Each segment is
-//   reduced by one member only, so all members end bit for bit equal.
+//   cache-sized scratch and reduces it into its own segment r (with gets double-buffered: the get
+//   of the next chunk is issued before the current one is reduced); it then tells the others its
+//   segment is final, and reads every other member's final segment straight into place. Each
+//   segment is reduced by one member only, so all members end bit for bit equal.
 // - Broadcast: every non-root reads the root's buffer into its own.
 // - AllGather: every member reads block j of member j's send buffer into its receive buffer.
 //

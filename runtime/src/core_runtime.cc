@@ -388,7 +388,10 @@ void CoreRuntime::Build(const Config& config, int argc, char** argv,
   tasks_ = std::make_unique<TaskManager>(*transport_, *objects_, *view_, *executor_, pool_,
                                          task_options);
   // Resource reports and spillback (resource_reporter.h).
-  executor_->SetClusterView(view_.get(), static_cast<uint32_t>(config_.max_spillbacks));
+  // A task is sent back only after waiting a report interval: one that waits for the CPU of a task
+  // that has just replied starts here within microseconds.
+  executor_->SetClusterView(view_.get(), static_cast<uint32_t>(config_.max_spillbacks),
+                            config_.resource_report_interval_ms * 1'000'000);
   reporter_ = std::make_unique<ResourceReporter>(*transport_, *workers_, *view_,
                                                  config_.resource_report_interval_ms,
                                                  [this] { executor_->SpillWaiting(); });

@@ -7,6 +7,7 @@
 #include "actor_executor.h"
 #include "bundle_resources.h"
 #include "error_object.h"
+#include "prism/common/clock.h"
 #include "prism/common/logging.h"
 #include "prism/runtime/errors.h"
 #include "prism/runtime/remote.h"
@@ -46,7 +47,8 @@ struct TaskExecutor::Running {
   TaskSpec spec;
   std::vector<BufferPtr> args;
   std::atomic<int64_t> unresolved{0};
-  uint64_t tag = 0;  // its worker-pool tag while queued
+  uint64_t tag = 0;       // its worker-pool tag while queued
+  int64_t queued_at = 0;  // NowNanos() when it was queued for resources
 };
 
 TaskExecutor::TaskExecutor(transport::Transport& transport, objstore::ObjectStore& store,
@@ -150,6 +152,7 @@ void TaskExecutor::ArgumentsReady(const std::shared_ptr<Running>& task) {
 
 void TaskExecutor::Admit(const std::shared_ptr<Running>& task) {
   task->tag = next_tag_.fetch_add(1, std::memory_order_relaxed);
+  task->queued_at = NowNanos();
   bool removed = false;
   {
     std::lock_guard lock(queued_mu_);
@@ -201,6 +204,7 @@ void TaskExecutor::SpillWaiting() {
     }
     const TaskSpec& spec = candidate->spec;
     if (!spec.spillable || spec.spillbacks >= max_spillbacks_) continue;
+    if (NowNanos() - candidate->queued_at < spill_min_wait_ns_) break;  // the rest are younger
     ClusterView::Request request;
     request.exclude_self = true;
     ClusterView::Decision decision = view_->Pick(spec.resources, request);

@@ -51,12 +51,14 @@ class TaskExecutor {
   void SetLocalResultSink(LocalResultSink sink) { local_sink_ = std::move(sink); }
   void SetLocalSpillbackSink(LocalSpillbackSink sink) { local_spill_ = std::move(sink); }
   /// Where spilled tasks may go (null: no spillback), and how often a task may be sent back.
-  void SetClusterView(ClusterView* view, uint32_t max_spillbacks) {
+  void SetClusterView(ClusterView* view, uint32_t max_spillbacks, int64_t min_wait_ns) {
     view_ = view;
     max_spillbacks_ = max_spillbacks;
+    spill_min_wait_ns_ = min_wait_ns;
   }
-  /// Gives back to their owners the oldest tasks waiting here for resources that another rank
-  /// has room for now (by this rank's view). Called by the ResourceReporter.
+  /// Gives back to their owners the oldest tasks that have waited here for resources at least
+  /// `min_wait_ns` (a task about to get the CPU of one that just replied stays) while another rank
+  /// has room for them now (by this rank's view). Called by the ResourceReporter.
   void SpillWaiting();
   void SetActorExecutor(ActorExecutor* actors) { actors_ = actors; }
   /// Tasks park while `monitor` reports memory above its threshold; null: never.
@@ -101,6 +103,7 @@ class TaskExecutor {
   GpuSlots* gpus_ = nullptr;
   ClusterView* view_ = nullptr;
   uint32_t max_spillbacks_ = 0;
+  int64_t spill_min_wait_ns_ = 0;
   LocalSpillbackSink local_spill_;
   std::mutex queued_mu_;
   std::unordered_map<uint64_t, std::shared_ptr<Running>> queued_;  // by pool tag, not started

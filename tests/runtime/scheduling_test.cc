@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -41,6 +42,27 @@ int Gang(std::string file, int64_t total) {
   return -1;
 }
 
+// Holds its CPU until `flag` exists or its folder is gone (at most 60 s), without any Prism call;
+// returns the rank.
+int Blocker(std::string flag) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::filesystem::path folder = std::filesystem::path(flag).parent_path();
+  while (std::chrono::steady_clock::now() < deadline && !std::filesystem::exists(flag) &&
+         std::filesystem::exists(folder))
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  return prism::GetRuntimeContext().GetRank();
+}
+
+// From this rank (another owner than the driver), fills every CPU of `rank` with blockers.
+int FillRank(int rank, std::string flag) {
+  for (int i = 0; i < 2; ++i) {
+    (void)prism::Task(Blocker)
+        .SetSchedulingStrategy(prism::NodeAffinitySchedulingStrategy::Rank(rank))
+        .Remote(flag);
+  }
+  return prism::GetRuntimeContext().GetRank();
+}
+
 // Submits `n` tasks needing `special` from inside a task (an owner that is not the driver).
 std::vector<int> NestedSpecial(int n) {
   std::vector<prism::ObjectRef<int>> refs;
@@ -66,6 +88,7 @@ Probe* MakeProbe() { return new Probe(); }
 
 }  // namespace scheduling_test
 
+PRISM_REMOTE(scheduling_test::Blocker, scheduling_test::FillRank);
 PRISM_REMOTE(scheduling_test::WhereAmI, scheduling_test::MyNodeId, scheduling_test::Gang,
              scheduling_test::NestedSpecial, scheduling_test::ChildRank, scheduling_test::MakeProbe,
              &scheduling_test::Probe::Where);
@@ -271,6 +294,36 @@ TEST(SchedulingTest, CapturedChildTasksRunInTheParentsPlacementGroup) {
   EXPECT_NE(in_group(/*capture=*/false, /*opt_out=*/false), bundle_rank);
   EXPECT_NE(in_group(/*capture=*/true, /*opt_out=*/true), bundle_rank);
   prism::RemovePlacementGroup(pg.GetID());
+}
+
+TEST(SchedulingTest, TasksQueuedOnARankAnotherOwnerFilledMoveToRanksWithRoom) {
+  // Rank 1's CPUs are taken by another owner's blockers, which the driver learns of only from
+  // rank 1's reports. A gang of as many tasks as the other CPUs must then run at once: any of
+  // them sent to rank 1 before its report arrived has to be sent back (spillback), since the
+  // blockers outlast the gang's patience.
+  std::string dir =
+      std::string(std::getenv("PRISM_SESSION_ROOT") ? std::getenv("PRISM_SESSION_ROOT") : "/tmp") +
+      "/spill-" + prism::GetRuntimeContext().GetJobId();
+  std::filesystem::create_directories(dir);
+  for (int round = 0; round < 3; ++round) {
+    std::string flag = dir + "/release-" + std::to_string(round);
+    int owner = Ranks() - 1;
+    ASSERT_EQ(*prism::Task(FillRank)
+                   .SetSchedulingStrategy(prism::NodeAffinitySchedulingStrategy::Rank(owner))
+                   .Remote(1, flag)
+                   .Get(30'000),
+              owner);
+    int64_t total = static_cast<int64_t>(prism::ClusterResources().at("CPU")) - 2;
+    std::string file = dir + "/gang-" + std::to_string(round);
+    std::vector<prism::ObjectRef<int>> refs;
+    for (int64_t i = 0; i < total; ++i) refs.push_back(prism::Task(Gang).Remote(file, total));
+    for (const auto& r : prism::Get(refs, 90'000)) {
+      EXPECT_GE(*r, 0) << "a task of the gang stayed queued behind the blockers";
+      EXPECT_NE(*r, 1);
+    }
+    std::ofstream(flag).put('1');
+  }
+  std::filesystem::remove_all(dir);  // releases any blocker still waiting
 }
 
 TEST(SchedulingTest, EverythingIsAvailableAgainAfterTheWork) {

@@ -75,10 +75,20 @@ Registry::Registry() {
       [this](Rank rank, const std::string& why) { OnPeerFailure(rank, why); });
 }
 
-std::string Registry::CallerIdentity() {
-  std::string actor = GetRuntimeContext().GetActorId();
-  if (!actor.empty()) return "actor:" + actor;
-  return "thread:" + std::to_string(std::hash<std::thread::id>()(std::this_thread::get_id()));
+const std::string& Registry::CallerIdentity() {
+  // Every call looks its member up by this: cached per thread, remade only when the thread runs
+  // another actor (a pool thread runs many).
+  thread_local ActorId cached_actor;
+  thread_local std::string cached;
+  ActorId actor = internal::CurrentActorId();
+  if (cached.empty() || actor != cached_actor) {
+    cached_actor = actor;
+    cached =
+        actor.IsNil()
+            ? "thread:" + std::to_string(std::hash<std::thread::id>()(std::this_thread::get_id()))
+            : "actor:" + actor.Hex();
+  }
+  return cached;
 }
 
 void Registry::CheckName(const std::string& name, const char* api) {

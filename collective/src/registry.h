@@ -43,7 +43,7 @@ class Registry {
  private:
   Registry();
   void OnPeerFailure(Rank rank, const std::string& why);
-  static std::string CallerIdentity();
+  static const std::string& CallerIdentity();
   static void CheckName(const std::string& name, const char* api);
 
   struct Entry {

@@ -10,6 +10,7 @@
 #include "core_runtime.h"
 #include "prism/runtime/errors.h"
 #include "prism/runtime/internal/services.h"
+#include "task_context.h"
 #include "worker_pool.h"
 
 namespace prism {
@@ -102,6 +103,8 @@ transport::Transport& RankTransport() {
 }
 
 uint64_t RuntimeGeneration() { return g_generation.load(); }
+
+ActorId CurrentActorId() { return runtime::CurrentActor().id; }
 
 Status KvPut(const std::string& key, std::span<const std::byte> value, int64_t timeout_ms) {
   return Need("KvPut")->kv().Put(key, value, timeout_ms);

@@ -37,6 +37,9 @@ RuntimeLease LeaseRuntime();
 transport::Transport& RankTransport();
 /// A number that changes with every prism::Init of this process.
 uint64_t RuntimeGeneration();
+/// The actor whose method (or constructor) the calling thread runs; nil outside actors. A
+/// thread-local read, cheap enough for every collective call.
+ActorId CurrentActorId();
 
 /// The controller's key-value store (kept by rank 0). timeout_ms < 0: no limit.
 Status KvPut(const std::string& key, std::span<const std::byte> value, int64_t timeout_ms);

@@ -36,13 +36,18 @@ int64_t ClusterView::AvailableLocked(Rank rank, const std::string& name) const {
   return std::min(units, s.report.total.Units(name));
 }
 
+int64_t ClusterView::WaitingLocked(Rank rank) const {
+  const RankState& s = state_[rank];
+  return std::max<int64_t>(0, s.report.waiting - s.finished_since);
+}
+
 ResourceReport ClusterView::EstimateLocked(Rank rank) const {
   if (rank == self_ && local_) return local_();
   const RankState& s = state_[rank];
   ResourceReport out = s.report;
   for (const auto& [name, units] : s.report.total.entries())
     out.available.SetUnits(name, AvailableLocked(rank, name));
-  out.waiting = std::max<int64_t>(0, s.report.waiting - s.finished_since);
+  out.waiting = WaitingLocked(rank);
   return out;
 }
 
@@ -75,8 +80,7 @@ class ClusterView::Evaluator {
   }
   int64_t Waiting(Rank r) const {
     if (const ResourceReport* local = Local(r)) return local->waiting;
-    const RankState& s = view_.state_[r];
-    return std::max<int64_t>(0, s.report.waiting - s.finished_since);
+    return view_.WaitingLocked(r);
   }
   bool Feasible(Rank r) const {
     return !(request_.exclude_self && r == view_.self_) && view_.FeasibleLocked(demand_, r);

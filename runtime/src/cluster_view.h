@@ -136,6 +136,8 @@ class ClusterView {
   // since, plus what this owner's earlier work gave back since (at most its total).
   ResourceReport EstimateLocked(Rank rank) const;
   int64_t AvailableLocked(Rank rank, const std::string& name) const;
+  // Its queued work by its last report, less this owner's work that finished since.
+  int64_t WaitingLocked(Rank rank) const;
   bool FeasibleLocked(const ResourceSet& demand, Rank rank) const;
   std::string MissingLocked(const ResourceSet& demand) const;
 

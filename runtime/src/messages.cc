@@ -25,10 +25,6 @@ BufferPtr GetBuffer(WireReader& r, const std::shared_ptr<objstore::BufferPool>& 
   return objstore::ObjectBuffer::CopyOf(pool, metadata, data);
 }
 
-Error Malformed(const char* what) {
-  return MakeError(ErrorCode::kMalformed, std::string("malformed ") + what);
-}
-
 // A counted list of object ids.
 void WriteObjectIds(WireWriter& w, std::span<const ObjectId> ids) {
   w.U32(static_cast<uint32_t>(ids.size()));
@@ -97,6 +93,10 @@ ActorCreationSpec ReadCreation(WireReader& r) {
 }
 
 }  // namespace
+
+Error Malformed(const char* what) {
+  return MakeError(ErrorCode::kMalformed, std::string("malformed ") + what);
+}
 
 void WriteResources(WireWriter& w, const ResourceSet& set) {
   w.U32(static_cast<uint32_t>(set.entries().size()));

@@ -161,6 +161,9 @@ struct SpillbackMessage {
   Rank suggested = kNoRank;
 };
 
+/// The error every runtime decoder returns for bad input: "malformed <what>".
+Error Malformed(const char* what);
+
 void WriteResources(WireWriter& w, const ResourceSet& set);
 /// Reads what WriteResources wrote; fails `r` on a negative amount.
 ResourceSet ReadResources(WireReader& r);

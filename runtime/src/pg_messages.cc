@@ -9,10 +9,6 @@ namespace {
 constexpr size_t kMinResourceSetBytes = 4;
 constexpr size_t kMinInfoBytes = 12 + 4 + 1 + 1 + 1 + 4 + 4;
 
-Error Malformed(const char* what) {
-  return MakeError(ErrorCode::kMalformed, std::string("malformed ") + what);
-}
-
 PlacementStrategy ReadStrategy(WireReader& r) {
   uint8_t v = r.U8();
   if (v > static_cast<uint8_t>(PlacementStrategy::kStrictSpread)) r.Fail();

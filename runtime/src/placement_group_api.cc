@@ -67,10 +67,6 @@ void CoreRuntime::BuildPlacementGroups() {
 
 namespace {
 
-std::shared_ptr<runtime::CoreRuntime> Need(const char* api) {
-  return runtime::CoreRuntime::Require(api);
-}
-
 // The controller's answer, or a PrismError naming `api` and why there was none.
 runtime::PgReply Ask(runtime::CoreRuntime& rt, runtime::PgRequest request, const char* api) {
   auto reply = rt.placement_groups().Call(std::move(request));
@@ -113,7 +109,7 @@ std::optional<PlacementGroup> GetById(runtime::CoreRuntime& rt, const PlacementG
 }
 
 PlacementGroup GetByName(const std::string& name, bool global, const char* api) {
-  auto rt = Need(api);
+  auto rt = runtime::CoreRuntime::Require(api);
   if (name.empty()) throw PrismError(fmt::format("{}: the name is empty", api));
   runtime::PgRequest request;
   request.op = runtime::PgRequest::kGetByName;
@@ -129,7 +125,7 @@ PlacementGroup GetByName(const std::string& name, bool global, const char* api) 
 
 PlacementGroup CreatePlacementGroup(const PlacementGroupCreationOptions& options) {
   constexpr const char* kApi = "prism::CreatePlacementGroup";
-  auto rt = Need(kApi);
+  auto rt = runtime::CoreRuntime::Require(kApi);
   if (options.bundles.empty()) {
     throw PrismError(
         fmt::format("{}: the bundle list is empty (a group needs at least one "
@@ -185,7 +181,7 @@ PlacementGroup CreatePlacementGroup(const PlacementGroupCreationOptions& options
 
 void RemovePlacementGroup(const std::string& id) {
   constexpr const char* kApi = "prism::RemovePlacementGroup";
-  auto rt = Need(kApi);
+  auto rt = runtime::CoreRuntime::Require(kApi);
   runtime::PgRequest request;
   request.op = runtime::PgRequest::kRemove;
   request.info.id = ParseId(id, kApi);
@@ -194,7 +190,7 @@ void RemovePlacementGroup(const std::string& id) {
 
 PlacementGroup GetPlacementGroup(const std::string& id_or_name) {
   constexpr const char* kApi = "prism::GetPlacementGroup";
-  auto rt = Need(kApi);
+  auto rt = runtime::CoreRuntime::Require(kApi);
   PlacementGroupId id = PlacementGroupId::FromHex(id_or_name);
   if (!id.IsNil()) {
     if (auto found = GetById(*rt, id, kApi)) return *found;
@@ -208,7 +204,7 @@ PlacementGroup GetGlobalPlacementGroup(const std::string& name) {
 
 std::vector<PlacementGroup> GetAllPlacementGroups() {
   constexpr const char* kApi = "prism::GetAllPlacementGroups";
-  auto rt = Need(kApi);
+  auto rt = runtime::CoreRuntime::Require(kApi);
   runtime::PgRequest request;
   request.op = runtime::PgRequest::kGetAll;
   runtime::PgReply reply = Ask(*rt, std::move(request), kApi);
@@ -221,7 +217,7 @@ std::vector<PlacementGroup> GetAllPlacementGroups() {
 PlacementGroupState PlacementGroup::GetState() const {
   constexpr const char* kApi = "PlacementGroup::GetState";
   if (Empty()) return PlacementGroupState::kUnknown;
-  auto rt = Need(kApi);
+  auto rt = runtime::CoreRuntime::Require(kApi);
   runtime::PgRequest request;
   request.op = runtime::PgRequest::kGet;
   request.info.id = id_;
@@ -235,7 +231,7 @@ PlacementGroupState PlacementGroup::GetState() const {
 bool PlacementGroup::Wait(int timeout_seconds) const {
   constexpr const char* kApi = "PlacementGroup::Wait";
   if (Empty()) return false;
-  auto rt = Need(kApi);
+  auto rt = runtime::CoreRuntime::Require(kApi);
   if (rt->placement_groups().Layout(id_)) return true;
   if (timeout_seconds <= 0) return GetState() == PlacementGroupState::kCreated;
   return rt->placement_groups().WaitCreated(id_, int64_t{timeout_seconds} * 1000);

@@ -38,9 +38,7 @@ void ResourceReporter::RegisterHandlers() {
 
 ResourceReport ResourceReporter::Current() {
   ResourceReport report;
-  report.total = workers_.Total();
-  report.available = workers_.Available();
-  report.waiting = workers_.waiting();
+  workers_.Snapshot(&report.total, &report.available, &report.waiting);
   return report;
 }
 

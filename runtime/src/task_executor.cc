@@ -162,11 +162,7 @@ void TaskExecutor::Admit(const std::shared_ptr<Running>& task) {
   }
   if (removed) {
     Reply(task->spec.id, task->spec.function,
-          MakeErrorObject(pool_, ErrorKind::kTaskPlacementGroupRemoved, task->spec.function,
-                          transport_.rank(),
-                          fmt::format("{} ({}) cannot run: its placement group {} was removed",
-                                      task->spec.id.ToString(), task->spec.function,
-                                      task->spec.placement_group.Hex())));
+          GroupRemovedError(task->spec, "cannot run: its placement group"));
     return;
   }
   workers_.Enqueue(
@@ -237,10 +233,17 @@ void TaskExecutor::CancelPlacementGroup(const PlacementGroupId& pg, const std::s
   for (uint64_t tag : tags) {
     std::shared_ptr<Running> task = Withdraw(tag);
     if (!task) continue;  // it started: its result becomes the error (Execute)
-    Reply(task->spec.id, task->spec.function,
-          MakeErrorObject(pool_, ErrorKind::kTaskPlacementGroupRemoved, task->spec.function,
-                          transport_.rank(), reason));
+    Reply(task->spec.id, task->spec.function, GroupRemovedError(task->spec, "", reason));
   }
+}
+
+BufferPtr TaskExecutor::GroupRemovedError(const TaskSpec& spec, const char* what,
+                                          const std::string& message) const {
+  return MakeErrorObject(
+      pool_, ErrorKind::kTaskPlacementGroupRemoved, spec.function, transport_.rank(),
+      !message.empty() ? message
+                       : fmt::format("{} ({}) {} {} was removed", spec.id.ToString(), spec.function,
+                                     what, spec.placement_group.Hex()));
 }
 
 void TaskExecutor::ReleaseParked() {
@@ -280,19 +283,14 @@ void TaskExecutor::Execute(const std::shared_ptr<Running>& task) {
     }
   }
   task->args.clear();  // let argument copies go before the reply
-  bool group_removed = false;
   if (!spec.placement_group.IsNil()) {
-    std::lock_guard lock(queued_mu_);
-    group_removed = removed_groups_.contains(spec.placement_group);
-  }
-  {
-    if (group_removed) {
-      // Ray kills such a task's worker; a thread cannot be killed, so its result is dropped.
-      result = MakeErrorObject(
-          pool_, ErrorKind::kTaskPlacementGroupRemoved, spec.function, self,
-          fmt::format("{} ({}) ran while its placement group {} was removed", spec.id.ToString(),
-                      spec.function, spec.placement_group.Hex()));
+    bool removed = false;
+    {
+      std::lock_guard lock(queued_mu_);
+      removed = removed_groups_.contains(spec.placement_group);
     }
+    // Ray kills such a task's worker; a thread cannot be killed, so its result is dropped.
+    if (removed) result = GroupRemovedError(spec, "ran while its placement group");
   }
   Reply(spec.id, spec.function, std::move(result));
 }

@@ -87,6 +87,10 @@ class TaskExecutor {
   void ArgumentsReady(const std::shared_ptr<Running>& task);
   void Admit(const std::shared_ptr<Running>& task);
   void Execute(const std::shared_ptr<Running>& task);
+  /// The TaskPlacementGroupRemovedError of `spec`: `message`, or "<task> (<f>) <what> <pg> was
+  /// removed".
+  BufferPtr GroupRemovedError(const TaskSpec& spec, const char* what,
+                              const std::string& message = "") const;
   /// Takes task `tag` out of the queue; null when it already started.
   std::shared_ptr<Running> Withdraw(uint64_t tag);
 

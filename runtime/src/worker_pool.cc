@@ -282,6 +282,13 @@ ResourceSet WorkerPool::Available() const {
   return available_;
 }
 
+void WorkerPool::Snapshot(ResourceSet* total, ResourceSet* available, int64_t* waiting) const {
+  std::lock_guard lock(mu_);
+  *total = total_;
+  *available = available_;
+  *waiting = waiting_;
+}
+
 void WorkerPool::NotifyWork() {
   // A polling worker will see the work; waking a sleeper would only cost a system call and a
   // context switch. (Dispatchable() was published before this seq_cst load; a poller that stops

@@ -80,6 +80,8 @@ class WorkerPool {
 
   ResourceSet Total() const;
   ResourceSet Available() const;
+  /// Total(), Available() and waiting() read together, under one lock.
+  void Snapshot(ResourceSet* total, ResourceSet* available, int64_t* waiting) const;
   /// Changes with every change of Available() (for resource reports).
   uint64_t version() const { return version_.load(std::memory_order_relaxed); }
 

@@ -54,6 +54,12 @@ TEST(ResourceConfigMultiRankTest, TasksGoWhereTheirCustomResourceIs) {
                  .Remote()
                  .Get(30'000),
             3);
+  // SetAcceleratorType asks for the same pseudo-resource.
+  EXPECT_EQ(
+      *prism::Task(WhereAmI).SetAcceleratorType("H200").SetResource("CPU", 0).Remote().Get(30'000),
+      3);
+  EXPECT_THROW((void)prism::Task(WhereAmI).SetAcceleratorType("A100").Remote().Get(30'000),
+               prism::TaskUnschedulableError);
   // The GPU declared by the setting on a host without GPUs gets an id, as with num_gpus.
   EXPECT_EQ(*prism::Task(MyGpus).SetResource("GPU", 1).Remote().Get(30'000), "3:0;");
   std::string node = "node:" + prism::GetRuntimeContext().GetHostname();

@@ -73,11 +73,13 @@ std::vector<int> NestedSpecial(int n) {
   return out;
 }
 
-// The rank a child task runs on; with `opt_out` the child asks for no placement group.
-int ChildRank(bool opt_out) {
-  auto child = opt_out ? prism::Task(WhereAmI).SetPlacementGroup(prism::PlacementGroup{}).Remote()
-                       : prism::Task(WhereAmI).Remote();
-  return *child.Get(30'000);
+// The rank a child task runs on. opt_out 0: no option; 1: an empty placement group; 2: the
+// DEFAULT strategy chosen explicitly (both leave a captured parent's group).
+int ChildRank(int opt_out) {
+  auto caller = prism::Task(WhereAmI);
+  if (opt_out == 1) caller.SetPlacementGroup(prism::PlacementGroup{});
+  if (opt_out == 2) caller.SetSchedulingStrategy(prism::DefaultSchedulingStrategy{});
+  return *caller.Remote().Get(30'000);
 }
 
 class Probe {
@@ -283,16 +285,17 @@ TEST(SchedulingTest, CapturedChildTasksRunInTheParentsPlacementGroup) {
   ASSERT_TRUE(pg.Wait(30));
   int bundle_rank =
       *prism::Task(WhereAmI).SetResource("CPU", 1).SetPlacementGroup(pg, 0).Remote().Get(30'000);
-  auto in_group = [&](bool capture, bool opt_out) {
+  auto in_group = [&](bool capture, int opt_out) {
     return *prism::Task(ChildRank)
                 .SetResource("CPU", 1)
                 .SetPlacementGroup(pg, 0, capture)
                 .Remote(opt_out)
                 .Get(30'000);
   };
-  EXPECT_EQ(in_group(/*capture=*/true, /*opt_out=*/false), bundle_rank);
-  EXPECT_NE(in_group(/*capture=*/false, /*opt_out=*/false), bundle_rank);
-  EXPECT_NE(in_group(/*capture=*/true, /*opt_out=*/true), bundle_rank);
+  EXPECT_EQ(in_group(/*capture=*/true, /*opt_out=*/0), bundle_rank);
+  EXPECT_NE(in_group(/*capture=*/false, /*opt_out=*/0), bundle_rank);
+  EXPECT_NE(in_group(/*capture=*/true, /*opt_out=*/1), bundle_rank);
+  EXPECT_NE(in_group(/*capture=*/true, /*opt_out=*/2), bundle_rank);
   prism::RemovePlacementGroup(pg.GetID());
 }
 

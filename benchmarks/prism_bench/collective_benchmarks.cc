@@ -23,6 +23,9 @@ const std::vector<size_t> kAllReduceSizes = {8,         1024,      64 * 1024, kM
                                              16 * kMiB, 64 * kMiB, 256 * kMiB};
 constexpr size_t kMovesBytes = 64 * kMiB;
 
+// Member 0 times each operation. A Broadcast's root (member 0) may return before the others have
+// the data (MPI's as Prism's), so a Broadcast is timed with a Barrier after it, on both sides:
+// the time until every member has the data.
 enum class Kind : int { kAllReduce = 0, kBroadcast = 1, kAllGather = 2 };
 
 struct Measure {
@@ -83,6 +86,7 @@ std::vector<double> RunPrism(const Measure& m, int reps, const std::string& grou
         break;
       case Kind::kBroadcast:
         coll::Broadcast(data, 0, group);
+        coll::Barrier(group);  // until every member has the data (see kBroadcast)
         break;
       case Kind::kAllGather:
         coll::AllGather(std::span<const float>(data), std::span<float>(gathered), group);
@@ -111,6 +115,7 @@ std::vector<double> RunMpi(const Measure& m, int reps) {
         break;
       case Kind::kBroadcast:
         MPI_Bcast(data.data(), static_cast<int>(count), MPI_FLOAT, 0, MPI_COMM_WORLD);
+        MPI_Barrier(MPI_COMM_WORLD);
         break;
       case Kind::kAllGather:
         MPI_Allgather(data.data(), static_cast<int>(per_member), MPI_FLOAT, gathered.data(),

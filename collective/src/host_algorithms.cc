@@ -6,6 +6,7 @@
 
 #include "reduce_kernels.h"
 #include "rma_algorithms.h"
+#include "stream_algorithms.h"
 
 namespace prism::collective {
 namespace {
@@ -240,7 +241,7 @@ Status HostReduce(Member& m, void* data, size_t count, DataType type, ReduceOp o
 Status HostBroadcast(Member& m, void* data, size_t bytes, int root) {
   const int w = m.world_size();
   const int r = m.rank();
-  if (UseRma(m, bytes)) return RmaBroadcast(m, data, bytes, root);
+  if (UseStream(m, bytes)) return StreamBroadcast(m, data, bytes, root);
   HostOp hop(m, m.NextSeq());
   if (w == 1 || bytes == 0) return Status::Ok();
   auto* d = static_cast<std::byte*>(data);
@@ -287,7 +288,7 @@ Status HostBroadcast(Member& m, void* data, size_t bytes, int root) {
 Status HostAllGather(Member& m, const void* send, void* recv, size_t bytes) {
   const int w = m.world_size();
   const int r = m.rank();
-  if (UseRma(m, bytes)) return RmaAllGather(m, send, recv, bytes);
+  if (UseStream(m, bytes)) return StreamAllGather(m, send, recv, bytes);
   HostOp hop(m, m.NextSeq());
   auto* out = static_cast<std::byte*>(recv);
   auto block = [&](int b) { return out + static_cast<size_t>(b) * bytes; };

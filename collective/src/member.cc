@@ -56,6 +56,12 @@ void Member::set_nccl(std::unique_ptr<NcclComm> comm) { nccl_ = std::move(comm);
 void Member::AttachInbox(std::unique_ptr<ShmInbox> inbox) {
   Mailbox::Get().AddWaiter(epoch_, static_cast<uint32_t>(rank_), event_);
   inbox_ = std::move(inbox);
+  std::vector<std::byte*> areas;
+  for (int j = 0; j < world_size_; ++j) {
+    areas.push_back(inbox_->StreamArea(j));
+    if (areas.back() == nullptr) return;  // j's segment is not mapped: no bulk streams
+  }
+  stream_ = std::make_unique<ShmStream>(rank_, std::move(areas));
 }
 
 namespace {
@@ -249,6 +255,25 @@ Status Member::WaitFor(const std::function<bool()>& ready) {
   return MakeError(ErrorCode::kTimeout,
                    fmt::format("waited more than {} ms (GroupOptions::timeout_ms) for the others",
                                options_.timeout_ms));
+}
+
+Status Member::Spin(const std::function<bool()>& ready) {
+  Backoff backoff;
+  int64_t deadline = options_.timeout_ms < 0 ? -1 : NowNanos() + options_.timeout_ms * 1'000'000;
+  for (int64_t i = 0;; ++i) {
+    if (ready()) return Status::Ok();
+    if (failed()) return failure();
+    backoff.Pause();
+    if (i % 1024 == 1023) {  // a clock read per many polls
+      if (!transport_.running()) return MakeError(ErrorCode::kCancelled, "Prism is shutting down");
+      if (deadline >= 0 && NowNanos() > deadline) {
+        return MakeError(ErrorCode::kTimeout,
+                         fmt::format("waited more than {} ms (GroupOptions::timeout_ms) for the "
+                                     "others",
+                                     options_.timeout_ms));
+      }
+    }
+  }
 }
 
 void Member::Drain(const std::function<bool()>& ready, int64_t max_ns) {

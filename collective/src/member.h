@@ -24,6 +24,7 @@
 #include "prism/common/result.h"
 #include "prism/runtime/internal/services.h"
 #include "shm_inbox.h"
+#include "shm_stream.h"
 
 namespace prism::collective {
 
@@ -96,6 +97,13 @@ class Member {
   /// Small messages to (and from) the members whose inbox `inbox` could map go through shared
   /// memory from now on (Registry::Join, all_on_host groups).
   void AttachInbox(std::unique_ptr<ShmInbox> inbox);
+  /// The outboxes for bulk data (shm_stream.h): set when this member mapped every other member's
+  /// segment (AttachInbox), else null.
+  ShmStream* stream() { return stream_.get(); }
+  /// Waits for `ready()`, which only shared memory changes (the outboxes): polls, then yields the
+  /// core between polls (no sleep on the member's event, which nothing would wake), until ready,
+  /// the failure of the group, or the operation timeout.
+  Status Spin(const std::function<bool()>& ready);
   /// Removes the inbox's name once every member mapped it.
   void UnlinkInbox() {
     if (inbox_) inbox_->Unlink();
@@ -141,6 +149,7 @@ class Member {
   std::shared_ptr<Event> event_ = std::make_shared<Event>();
   bool all_on_host_ = false;
   std::unique_ptr<ShmInbox> inbox_;
+  std::unique_ptr<ShmStream> stream_;
   // Local matching (member's thread only): posted receives, and inbox messages that came first.
   struct LocalMessage {
     MessageKey key;

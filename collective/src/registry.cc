@@ -44,6 +44,7 @@ std::vector<std::byte> EncodeDeclaration(const Declaration& d) {
   w.U8(static_cast<uint8_t>(d.backend));
   w.I64(d.options.timeout_ms);
   w.I64(d.options.init_timeout_ms);
+  w.Bool(d.options.shm_streams);
   w.U32(static_cast<uint32_t>(d.actors.size()));
   for (const auto& a : d.actors) w.String(a);
   return out;
@@ -55,6 +56,7 @@ bool DecodeDeclaration(std::span<const std::byte> in, Declaration* d) {
   uint8_t backend = r.U8();
   d->options.timeout_ms = r.I64();
   d->options.init_timeout_ms = r.I64();
+  d->options.shm_streams = r.Bool();
   uint32_t n = r.Count(4);
   for (uint32_t i = 0; i < n && r.ok(); ++i) d->actors.push_back(r.String());
   if (backend > static_cast<uint8_t>(Backend::kNccl)) return false;
@@ -143,7 +145,7 @@ std::shared_ptr<Member> Registry::Join(int world_size, int rank, Backend backend
   // in distinct processes (its name travels in the rendezvous value; "" when there is none).
   std::unique_ptr<ShmInbox> inbox;
   if (backend == Backend::kUcx && world_size > 1) {
-    auto created = ShmInbox::Create(world_size, rank);
+    auto created = ShmInbox::Create(world_size, rank, options.shm_streams);
     if (created) {
       inbox = std::move(*created);
     } else {

@@ -11,6 +11,7 @@
 #include <new>
 
 #include "prism/common/logging.h"
+#include "shm_stream.h"
 
 namespace prism::collective {
 namespace {
@@ -26,6 +27,7 @@ struct SegmentHeader {
   uint64_t magic;
   uint32_t world_size;
   uint32_t index;
+  uint32_t stream;  // 1: the segment ends with the member's outbox (ShmStream)
   alignas(64) std::atomic<uint32_t> polling;  // the owner polls: senders need not kick
 };
 
@@ -46,8 +48,15 @@ static_assert(std::atomic<uint32_t>::is_always_lock_free, "rings need address-fr
 
 constexpr size_t kRingBytes = sizeof(RingHeader) + ShmInbox::kSlots * sizeof(Slot);
 
-size_t SegmentBytes(int world_size) {
-  return sizeof(SegmentHeader) + static_cast<size_t>(world_size) * kRingBytes;
+// The rings, then (from a page boundary) the member's outbox for bulk data (ShmStream).
+size_t StreamAreaOffset(int world_size) {
+  constexpr size_t kPage = 4096;
+  size_t rings = sizeof(SegmentHeader) + static_cast<size_t>(world_size) * kRingBytes;
+  return (rings + kPage - 1) / kPage * kPage;
+}
+
+size_t SegmentBytes(int world_size, bool stream) {
+  return StreamAreaOffset(world_size) + (stream ? ShmStream::AreaBytes(world_size) : 0);
 }
 
 SegmentHeader* Header(std::byte* base) {
@@ -69,19 +78,31 @@ std::atomic<uint64_t> g_counter{0};
 
 }  // namespace
 
-Result<std::unique_ptr<ShmInbox>> ShmInbox::Create(int world_size, int index) {
+Result<std::unique_ptr<ShmInbox>> ShmInbox::Create(int world_size, int index, bool stream) {
   std::string name = fmt::format("/prism-coll-{}-{}", getpid(), g_counter.fetch_add(1));
   int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
   if (fd < 0) {
     return MakeError(ErrorCode::kIoError,
                      fmt::format("shm_open({}): {}", name, std::strerror(errno)));
   }
-  const size_t bytes = SegmentBytes(world_size);
-  void* base = MAP_FAILED;
-  if (ftruncate(fd, static_cast<off_t>(bytes)) == 0) {
-    base = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  // Reserve the pages now: touching a page of a full tmpfs later would be a SIGBUS. Without room
+  // for the outbox, make do with the rings.
+  size_t bytes = SegmentBytes(world_size, stream);
+  int reserved = posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+  if (reserved != 0 && stream) {
+    Log().info(
+        "no room for a {}-byte shared-memory outbox in {} ({}): large Broadcasts and "
+        "AllGathers of this member read the others' buffers instead",
+        ShmStream::AreaBytes(world_size), name, std::strerror(reserved));
+    stream = false;
+    bytes = SegmentBytes(world_size, stream);
+    reserved = ftruncate(fd, static_cast<off_t>(bytes)) == 0
+                   ? posix_fallocate(fd, 0, static_cast<off_t>(bytes))
+                   : errno;
   }
-  int saved = errno;
+  void* base = MAP_FAILED;
+  if (reserved == 0) base = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  int saved = reserved != 0 ? reserved : errno;
   close(fd);
   if (base == MAP_FAILED) {
     shm_unlink(name.c_str());
@@ -89,16 +110,21 @@ Result<std::unique_ptr<ShmInbox>> ShmInbox::Create(int world_size, int index) {
                      fmt::format("mapping {} ({} bytes): {}", name, bytes, std::strerror(saved)));
   }
   auto* b = static_cast<std::byte*>(base);
-  auto* header = new (b)
-      SegmentHeader{kMagic, static_cast<uint32_t>(world_size), static_cast<uint32_t>(index), {}};
+  auto* header = new (b) SegmentHeader{kMagic,
+                                       static_cast<uint32_t>(world_size),
+                                       static_cast<uint32_t>(index),
+                                       stream ? 1U : 0U,
+                                       {}};
   header->polling.store(0, std::memory_order_relaxed);
   for (int s = 0; s < world_size; ++s) {
     auto* ring = new (b + sizeof(SegmentHeader) + static_cast<size_t>(s) * kRingBytes) RingHeader;
     ring->head.store(0, std::memory_order_relaxed);
     ring->tail.store(0, std::memory_order_relaxed);
   }
+  if (stream) ShmStream::Format(b + StreamAreaOffset(world_size), world_size);
   std::atomic_thread_fence(std::memory_order_release);
-  return std::unique_ptr<ShmInbox>(new ShmInbox(std::move(name), world_size, index, {b, bytes}));
+  return std::unique_ptr<ShmInbox>(
+      new ShmInbox(std::move(name), world_size, index, {b, bytes, stream}));
 }
 
 ShmInbox::ShmInbox(std::string name, int world_size, int index, Mapping own)
@@ -116,6 +142,11 @@ ShmInbox::~ShmInbox() {
   Unlink();
 }
 
+std::byte* ShmInbox::StreamArea(int j) const {
+  const Mapping& m = j == index_ ? own_ : peers_[static_cast<size_t>(j)];
+  return m.base == nullptr || !m.stream ? nullptr : m.base + StreamAreaOffset(world_size_);
+}
+
 void ShmInbox::Unlink() {
   if (!linked_) return;
   linked_ = false;
@@ -123,16 +154,20 @@ void ShmInbox::Unlink() {
 }
 
 bool ShmInbox::Connect(int j, const std::string& name) {
-  const size_t bytes = SegmentBytes(world_size_);
   int fd = shm_open(name.c_str(), O_RDWR, 0);
   if (fd < 0) {
     Log().debug("member {}'s inbox {} is not reachable ({}): its messages use the transport", j,
                 name, std::strerror(errno));
     return false;
   }
+  // With or without an outbox: the size says which, and the header must agree.
   struct stat st {};
   void* base = MAP_FAILED;
-  if (fstat(fd, &st) == 0 && static_cast<size_t>(st.st_size) == bytes) {
+  size_t bytes = 0;
+  if (fstat(fd, &st) == 0 &&
+      (static_cast<size_t>(st.st_size) == SegmentBytes(world_size_, true) ||
+       static_cast<size_t>(st.st_size) == SegmentBytes(world_size_, false))) {
+    bytes = static_cast<size_t>(st.st_size);
     base = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   }
   close(fd);
@@ -142,13 +177,14 @@ bool ShmInbox::Connect(int j, const std::string& name) {
   }
   auto* b = static_cast<std::byte*>(base);
   const SegmentHeader* h = Header(b);
+  const bool stream = bytes == SegmentBytes(world_size_, true);
   if (h->magic != kMagic || h->world_size != static_cast<uint32_t>(world_size_) ||
-      h->index != static_cast<uint32_t>(j)) {
+      h->index != static_cast<uint32_t>(j) || h->stream != (stream ? 1U : 0U)) {
     Log().warn("member {}'s inbox {} belongs to another group or member: ignored", j, name);
     munmap(base, bytes);
     return false;
   }
-  peers_[static_cast<size_t>(j)] = Mapping{b, bytes};
+  peers_[static_cast<size_t>(j)] = Mapping{b, bytes, stream};
   return true;
 }
 

@@ -15,6 +15,11 @@
 // through the transport, which wakes the receiver's event (Dekker: one of the two always sees the
 // other).
 //
+// The segment also holds the member's outbox for bulk data (shm_stream.h), which the other
+// members map along with the rings, unless the group opted out (GroupOptions::shm_streams) or
+// /dev/shm had no room for it. Create() reserves every page of the segment (posix_fallocate),
+// so that a full /dev/shm is an error there rather than a SIGBUS when a page is first touched.
+//
 // Life: Create() makes this member's segment before the group's rendezvous (its name travels in
 // the rendezvous value); Connect() maps the other members' segments after it; once every member
 // has connected (a barrier), Unlink() removes the name, so nothing is left in /dev/shm even if a
@@ -43,8 +48,9 @@ class ShmInbox {
   /// Slots per ring.
   static constexpr uint64_t kSlots = 16;
 
-  /// Creates (and maps) this member's segment for a group of `world_size`, member `index`.
-  static Result<std::unique_ptr<ShmInbox>> Create(int world_size, int index);
+  /// Creates (and maps) this member's segment for a group of `world_size`, member `index`, with
+  /// its outbox when `stream` and /dev/shm has the room (the pages are reserved here).
+  static Result<std::unique_ptr<ShmInbox>> Create(int world_size, int index, bool stream);
   ~ShmInbox();
   ShmInbox(const ShmInbox&) = delete;
   ShmInbox& operator=(const ShmInbox&) = delete;
@@ -53,6 +59,9 @@ class ShmInbox {
   /// Maps member j's segment (named `name`); false (and the transport is used for j) on failure.
   bool Connect(int j, const std::string& name);
   bool connected(int j) const { return peers_[static_cast<size_t>(j)].base != nullptr; }
+  /// Member j's outbox (ShmStream) as mapped here: this member's own for j == index; nullptr
+  /// when j's segment is not mapped or has no outbox.
+  std::byte* StreamArea(int j) const;
   /// Removes this segment's name (every member has mapped it).
   void Unlink();
 
@@ -73,6 +82,7 @@ class ShmInbox {
   struct Mapping {
     std::byte* base = nullptr;
     size_t bytes = 0;
+    bool stream = false;  // the segment has an outbox
   };
   ShmInbox(std::string name, int world_size, int index, Mapping own);
 

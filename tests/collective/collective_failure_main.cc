@@ -1,7 +1,8 @@
-// A group member's rank dies (SIGKILL) while the group runs AllReduce in a loop.
+// A group member's rank dies (SIGKILL) while the group runs collectives in a loop (AllReduce, or
+// with the argument "stream" large Broadcasts and AllGathers).
 //
 // Run by collective_failure_test.sh under `mpirun --enable-recovery`. Checks: every survivor's
-// pending AllReduce raises CollectiveError naming the dead rank within 10 s (never a hang); the
+// pending operation raises CollectiveError naming the dead rank within 10 s (never a hang); the
 // group can then be destroyed and re-created from the survivors, and works. Prints
 // COLLECTIVE-FAILURE-TEST-PASSED or -FAILED.
 
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace coll = prism::collective;
@@ -31,22 +33,48 @@ class Trainer {
     }
     return "";
   }
-  // AllReduce in a loop; the member living on `victim` kills its rank at iteration 30. Returns
-  // "raised after <ms> ms: <message>" or what went wrong.
-  // Even iterations reduce 400 KB (message algorithms), odd ones 4 MB (on one host: the RMA
-  // algorithms, whose members read each other's buffers); the victim dies entering iteration 31.
-  std::string Loop(std::string group, int victim) {
+  // Collectives in a loop until one raises; returns "raised after <ms> ms (iteration <i>):
+  // <message>" or what went wrong. The member living on `victim` dies at iteration 31.
+  // - mode "allreduce": even iterations reduce 400 KB (message algorithms), odd ones 4 MB (on one
+  //   host: the RMA algorithms, whose members read each other's buffers); the victim dies
+  //   entering iteration 31.
+  // - mode "stream": 16 MiB Broadcasts (the root moving round) and AllGathers in turn (on one
+  //   host: streamed through the members' shared-memory outboxes); the victim dies 2 ms into
+  //   iteration 31's call, from another thread, so most likely while the data streams.
+  std::string Loop(std::string group, int victim, std::string mode) {
+    const bool stream = mode == "stream";
+    const int w = coll::GetWorldSize(group);
     for (int i = 0; i < 100'000; ++i) {
-      if (i == 31 && Rank() == victim) raise(SIGKILL);
-      std::vector<float> v(i % 2 == 0 ? 100'000 : 1'000'000, 1.0F);  // freed after each call
+      size_t count = stream ? (size_t{4} << 20) : (i % 2 == 0 ? 100'000 : 1'000'000);
+      std::vector<float> v(count, static_cast<float>(coll::GetRank(group) + 1));
+      std::vector<float> all(stream && i % 2 == 1 ? count * static_cast<size_t>(w) : 0);
+      if (i == 31 && Rank() == victim) {
+        if (!stream) raise(SIGKILL);
+        std::thread([] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+          raise(SIGKILL);
+        }).detach();
+      }
       auto start = Clock::now();
+      float want = 0;
       try {
-        coll::AllReduce(v, coll::ReduceOp::kSum, group);
+        if (!stream) {
+          coll::AllReduce(v, coll::ReduceOp::kSum, group);
+          want = static_cast<float>(w * (w + 1) / 2);
+        } else if (i % 2 == 0) {
+          coll::Broadcast(v, i % w, group);
+          want = static_cast<float>(i % w + 1);
+        } else {
+          coll::AllGather(std::span<const float>(v), std::span<float>(all), group);
+          v.assign(1, all.back());
+          want = static_cast<float>(w);
+        }
       } catch (const coll::CollectiveError& e) {
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-        return "raised after " + std::to_string(ms.count()) + " ms: " + e.what();
+        return "raised after " + std::to_string(ms.count()) + " ms (iteration " +
+               std::to_string(i) + "): " + e.what();
       }
-      if (v[0] != static_cast<float>(coll::GetWorldSize(group))) return "wrong sum";
+      if (v.back() != want) return "wrong result at iteration " + std::to_string(i);
     }
     return "never raised";
   }
@@ -57,6 +85,10 @@ class Trainer {
   float Sum(std::string group) {
     std::vector<float> v(70'000, 2.0F);
     coll::AllReduce(v, coll::ReduceOp::kSum, group);
+    // And a large Broadcast (on one host: through the new incarnation's outboxes).
+    std::vector<float> b(size_t{1} << 20, coll::GetRank(group) == 0 ? 5.0F : 0.0F);
+    coll::Broadcast(b, 0, group);
+    if (b.front() != 5.0F || b.back() != 5.0F) return -1.0F;
     return v.back();
   }
 };
@@ -69,6 +101,12 @@ PRISM_REMOTE(CreateTrainer, &Trainer::Rank, &Trainer::Join, &Trainer::Loop, &Tra
              &Trainer::Sum);
 
 int main(int argc, char** argv) {
+  // The first argument: "allreduce" (the default) or "stream" (see Trainer::Loop).
+  std::string mode = argc > 1 ? argv[1] : "allreduce";
+  if (mode != "allreduce" && mode != "stream") {
+    std::cerr << "collective_failure_test: unknown mode '" << mode << "' (allreduce or stream)\n";
+    return 2;
+  }
   prism::Init(argc, argv);
   int size = prism::GetRuntimeContext().GetWorldSize();
   if (size < 3) {
@@ -111,7 +149,7 @@ int main(int argc, char** argv) {
   std::vector<prism::ActorHandle<Trainer>> survivors;
   std::vector<prism::ObjectRef<std::string>> survivor_loops;
   for (auto& m : members) {
-    auto ref = m.Task(&Trainer::Loop).Remote(std::string("train"), victim);
+    auto ref = m.Task(&Trainer::Loop).Remote(std::string("train"), victim, mode);
     if (m.rank() != victim) {
       survivors.push_back(m);
       survivor_loops.push_back(ref);

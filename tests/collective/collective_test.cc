@@ -5,7 +5,9 @@
 #include <prism/collective/collective.h>
 #include <prism/prism.h>
 
+#include <algorithm>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -18,10 +20,11 @@ namespace {
 class Peer {
  public:
   int Rank() const { return prism::GetRuntimeContext().GetRank(); }
-  std::string Join(int world, int index, std::string group, int64_t timeout_ms) {
+  std::string Join(int world, int index, std::string group, int64_t timeout_ms, bool shm_streams) {
     try {
       coll::GroupOptions options;
       options.timeout_ms = timeout_ms;
+      options.shm_streams = shm_streams;
       coll::InitGroup(world, index, coll::Backend::kUcx, group, options);
       if (coll::GetRank(group) != index || coll::GetWorldSize(group) != world) {
         return "GetRank/GetWorldSize disagree with InitGroup";
@@ -97,6 +100,64 @@ class Peer {
     }
     return out;
   }
+  // Large Broadcasts and AllGathers back to back (on one host: through the shared-memory
+  // outboxes, whose counts must stay in step between operations and members): a Broadcast from
+  // every root in turn, whose root scribbles over its buffer as soon as the call returns (it must
+  // be free then); an in-place AllGather (the send block is the member's own block of the
+  // result); async forms queued two at a time. `count` floats per buffer.
+  std::string Streams(std::string group, int64_t count) {
+    try {
+      const int w = coll::GetWorldSize(group);
+      const int me = coll::GetRank(group);
+      const auto n = static_cast<size_t>(count);
+      auto value = [](int member, size_t i, int round) {
+        return static_cast<float>((member + 1) * 1000 + round) + static_cast<float>(i % 977);
+      };
+      for (int round = 0; round < 2; ++round) {
+        for (int root = 0; root < w; ++root) {
+          std::vector<float> buf(n, -1.0F);
+          if (me == root) {
+            for (size_t i = 0; i < n; ++i) buf[i] = value(root, i, round);
+          }
+          coll::Broadcast(buf, root, group);
+          if (me == root) std::fill(buf.begin(), buf.end(), -7.0F);
+          coll::Barrier(group);
+          for (size_t i = 0; me != root && i < n; ++i) {
+            if (buf[i] != value(root, i, round)) {
+              return "Broadcast from " + std::to_string(root) + ": element " + std::to_string(i) +
+                     " is " + std::to_string(buf[i]);
+            }
+          }
+        }
+        std::vector<float> all(n * static_cast<size_t>(w), -1.0F);
+        std::span<float> own(all.data() + n * static_cast<size_t>(me), n);
+        for (size_t i = 0; i < n; ++i) own[i] = value(me, i, round);
+        coll::AllGather(std::span<const float>(own), std::span<float>(all), group);
+        std::vector<float> a(n, static_cast<float>(me)), b(n, static_cast<float>(-me));
+        std::vector<float> all_a(n * static_cast<size_t>(w)), all_b(n * static_cast<size_t>(w));
+        coll::Work wa =
+            coll::AllGatherAsync(std::span<const float>(a), std::span<float>(all_a), group);
+        coll::Work wb =
+            coll::AllGatherAsync(std::span<const float>(b), std::span<float>(all_b), group);
+        wa.Wait();
+        wb.Wait();
+        for (int j = 0; j < w; ++j) {
+          for (size_t i = 0; i < n; ++i) {
+            size_t at = static_cast<size_t>(j) * n + i;
+            if (all[at] != value(j, i, round) || all_a[at] != static_cast<float>(j) ||
+                all_b[at] != static_cast<float>(-j)) {
+              return "AllGather: block " + std::to_string(j) + " element " + std::to_string(i) +
+                     " is " + std::to_string(all[at]) + " / " + std::to_string(all_a[at]) + " / " +
+                     std::to_string(all_b[at]);
+            }
+          }
+        }
+      }
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "";
+  }
   // Rank and size of a group this actor may only know through CreateGroup.
   std::vector<int> Info(std::string group) {
     return {coll::GetRank(group), coll::GetWorldSize(group)};
@@ -108,7 +169,8 @@ Peer* CreatePeer() { return new Peer(); }
 }  // namespace
 
 PRISM_REMOTE(CreatePeer, &Peer::Rank, &Peer::Join, &Peer::Check, &Peer::Large, &Peer::Destroy,
-             &Peer::TwoGroups, &Peer::Mismatched, &Peer::MismatchedLarge, &Peer::Info);
+             &Peer::TwoGroups, &Peer::Mismatched, &Peer::MismatchedLarge, &Peer::Streams,
+             &Peer::Info);
 
 namespace {
 
@@ -123,12 +185,16 @@ Peers MakePeers(int n) {
   return peers;
 }
 
-// Every member joins `group` (member i = peers[order[i]]); returns the errors.
-void JoinAll(const Peers& peers, const std::string& group, int64_t timeout_ms = -1) {
+// Every member joins `group` (member i = peers[i]); members below `no_streams_below` opt out of
+// the shared-memory outboxes (GroupOptions::shm_streams).
+void JoinAll(const Peers& peers, const std::string& group, int64_t timeout_ms = -1,
+             int no_streams_below = 0) {
   std::vector<prism::ObjectRef<std::string>> refs;
   int w = static_cast<int>(peers.size());
   for (int i = 0; i < w; ++i) {
-    refs.push_back(peers[static_cast<size_t>(i)].Task(&Peer::Join).Remote(w, i, group, timeout_ms));
+    refs.push_back(peers[static_cast<size_t>(i)]
+                       .Task(&Peer::Join)
+                       .Remote(w, i, group, timeout_ms, i >= no_streams_below));
   }
   for (auto& r : prism::Get(refs, kWaitMs)) EXPECT_EQ(*r, "");
 }
@@ -175,7 +241,8 @@ TEST(Collective, MembersSharingRanks) {
 // One member per rank, all on this host: small messages go through the shared-memory inboxes
 // (shm_inbox.h), AllReduce, Broadcast and AllGather of 2 MiB and more take the RMA algorithms
 // (rma_algorithms.h), the rest the transport's messages.
-TEST(Collective, OneMemberPerRankOnOneHost) {
+// One actor on each rank (so the members live in distinct processes of this host).
+Peers OnePerRank() {
   Peers peers;
   std::set<int> ranks;
   for (int attempt = 0; attempt < 50 * Ranks() && static_cast<int>(peers.size()) < Ranks();
@@ -183,26 +250,53 @@ TEST(Collective, OneMemberPerRankOnOneHost) {
     auto a = prism::Actor(CreatePeer).Remote();
     if (ranks.insert(a.rank()).second) peers.push_back(a);
   }
-  ASSERT_EQ(static_cast<int>(peers.size()), Ranks()) << "could not place one member per rank";
+  EXPECT_EQ(static_cast<int>(peers.size()), Ranks()) << "could not place one member per rank";
+  return peers;
+}
+
+// Sizes that differ between members raise on every member (AllReduce, AllGather, Broadcast).
+void ExpectMismatchesRaise(const Peers& peers, const std::string& group) {
+  std::vector<prism::ObjectRef<std::string>> refs;
+  for (auto& p : peers) refs.push_back(p.Task(&Peer::MismatchedLarge).Remote(group));
+  for (auto& r : prism::Get(refs, kWaitMs)) {
+    EXPECT_EQ(r->find("returned"), std::string::npos) << *r;
+    EXPECT_NE(r->find("raised: "), std::string::npos) << *r;
+  }
+}
+
+TEST(Collective, OneMemberPerRankOnOneHost) {
+  Peers peers = OnePerRank();
+  ASSERT_EQ(static_cast<int>(peers.size()), Ranks());
   JoinAll(peers, "per-rank", /*timeout_ms=*/60'000);
-  // Every type and op through the shared-memory inbox (small) and the RMA algorithms (2 MiB and
-  // more: 600 001 elements of 4 or 8 bytes).
+  // Every type and op through the shared-memory inbox (small) and the RMA and stream algorithms
+  // (2 MiB and more: 600 001 elements of 4 or 8 bytes).
   ExpectAllEmpty(peers, &Peer::Check, std::string("per-rank"),
                  std::vector<int64_t>{1, 17, 1000, 600'001}, true);
   ExpectAllEmpty(peers, &Peer::Check, std::string("per-rank"),
                  std::vector<int64_t>{1 << 20, 3'000'017}, false);
   ExpectAllEmpty(peers, &Peer::Large, std::string("per-rank"), int64_t{64} << 20);
+  // Back-to-back streamed Broadcasts and AllGathers: 600 001 floats (not a whole number of
+  // chunks) and exactly 8 chunks of 256 KiB.
+  ExpectAllEmpty(peers, &Peer::Streams, std::string("per-rank"), int64_t{600'001});
+  ExpectAllEmpty(peers, &Peer::Streams, std::string("per-rank"), int64_t{512 * 1024});
   // Sizes that differ between members raise on every member, and the group still works after.
-  std::vector<prism::ObjectRef<std::string>> refs;
-  for (auto& p : peers) {
-    refs.push_back(p.Task(&Peer::MismatchedLarge).Remote(std::string("per-rank")));
-  }
-  for (auto& r : prism::Get(refs, kWaitMs)) {
-    EXPECT_EQ(r->find("returned"), std::string::npos) << *r;
-    EXPECT_NE(r->find("raised: "), std::string::npos) << *r;
-  }
+  ExpectMismatchesRaise(peers, "per-rank");
   ExpectAllEmpty(peers, &Peer::Large, std::string("per-rank"), int64_t{1} << 20);
+  ExpectAllEmpty(peers, &Peer::Streams, std::string("per-rank"), int64_t{600'001});
   ExpectAllEmpty(peers, &Peer::Destroy, std::string("per-rank"));
+}
+
+// Without outboxes (member 0 opted out, so every member agrees to do without), large Broadcasts
+// and AllGathers read the members' buffers directly (rma_algorithms).
+TEST(Collective, OneMemberPerRankWithoutStreams) {
+  Peers peers = OnePerRank();
+  ASSERT_EQ(static_cast<int>(peers.size()), Ranks());
+  JoinAll(peers, "no-streams", /*timeout_ms=*/60'000, /*no_streams_below=*/1);
+  ExpectAllEmpty(peers, &Peer::Streams, std::string("no-streams"), int64_t{600'001});
+  ExpectAllEmpty(peers, &Peer::Large, std::string("no-streams"), int64_t{64} << 20);
+  ExpectMismatchesRaise(peers, "no-streams");
+  ExpectAllEmpty(peers, &Peer::Streams, std::string("no-streams"), int64_t{600'001});
+  ExpectAllEmpty(peers, &Peer::Destroy, std::string("no-streams"));
 }
 
 TEST(Collective, TwoGroupsUsedConcurrently) {

@@ -1,4 +1,4 @@
-# Sourced by the failure tests. run_recovery_job <mpiexec> <ranks> <program>: runs the program
+# Sourced by the failure tests. run_recovery_job <mpiexec> <ranks> <program> [args]: runs the program
 # under `mpirun --enable-recovery` (survivors keep running when a rank dies; ENV.md §4), with
 # output in $work/out and each rank's exit code in $work/exits/<rank> (mpirun itself exits 0
 # under --enable-recovery, whatever happened). Also: fail <why>, no_process_left <program>.
@@ -7,6 +7,7 @@ trap 'rm -rf "$work"' EXIT
 
 run_recovery_job() {
   local mpiexec=$1 ranks=$2 program=$3
+  shift 3
   cat > "$work/rank.sh" <<'INNER'
 #!/bin/sh
 "$@"
@@ -15,7 +16,7 @@ INNER
   chmod +x "$work/rank.sh"
   mkdir -p "$work/exits"
   EXITS="$work/exits" timeout 120 "$mpiexec" --enable-recovery --oversubscribe --bind-to none -x EXITS \
-    -n "$ranks" "$work/rank.sh" "$program" > "$work/out" 2>&1
+    -n "$ranks" "$work/rank.sh" "$program" "$@" > "$work/out" 2>&1
   cat "$work/out"
 }
 

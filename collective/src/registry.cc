@@ -128,6 +128,7 @@ std::shared_ptr<Member> Registry::Join(int world_size, int rank, Backend backend
                           it->second.member->rank(), name));
       }
       members_.erase(it);  // from an earlier prism::Init of this process
+      version_.fetch_add(1, std::memory_order_release);
     }
   }
   // Member 0 of an NCCL group makes the communicator's id; everyone gets it with the rendezvous.
@@ -205,6 +206,7 @@ std::shared_ptr<Member> Registry::Join(int world_size, int rank, Backend backend
   {
     std::lock_guard lock(mu_);
     members_[{name, identity}] = Entry{member, declaration};
+    version_.fetch_add(1, std::memory_order_release);
   }
   // A rank that died before we subscribed-in: fail now rather than hang later.
   for (int i = 0; i < world_size; ++i) {
@@ -224,14 +226,33 @@ std::shared_ptr<Member> Registry::FindLocal(const std::string& name) {
   if (it == members_.end()) return nullptr;
   if (it->second.member->generation() != internal::RuntimeGeneration()) {
     members_.erase(it);
+    version_.fetch_add(1, std::memory_order_release);
     return nullptr;
   }
   return it->second.member;
 }
 
 std::shared_ptr<Member> Registry::Find(const std::string& name, const char* api) {
-  std::string identity = CallerIdentity();
+  // The thread's last healthy result, while no member came or went since (every operation looks
+  // its member up: the 8-byte AllReduce is latency-bound).
+  struct Cached {
+    uint64_t version = 0;
+    ActorId actor;
+    std::string name;
+    std::weak_ptr<Member> member;
+  };
+  thread_local Cached cached;
+  const ActorId caller = internal::CurrentActorId();
+  if (cached.version == version_.load(std::memory_order_acquire) && cached.actor == caller &&
+      cached.name == name) {
+    std::shared_ptr<Member> member = cached.member.lock();
+    if (member && !member->failed() && member->generation() == internal::RuntimeGeneration()) {
+      return member;
+    }
+  }
+  const std::string& identity = CallerIdentity();
   uint64_t joined_from = 0;
+  uint64_t version = 0;
   std::shared_ptr<Member> member;
   {
     std::lock_guard lock(mu_);
@@ -239,12 +260,15 @@ std::shared_ptr<Member> Registry::Find(const std::string& name, const char* api)
     if (it != members_.end()) {
       if (it->second.member->generation() != internal::RuntimeGeneration()) {
         members_.erase(it);
+        version_.fetch_add(1, std::memory_order_release);
       } else {
         member = it->second.member;
         joined_from = it->second.declaration;
       }
     }
+    version = version_.load(std::memory_order_relaxed);
   }
+  if (member && !member->failed()) cached = Cached{version, caller, name, member};
   // A healthy member, or one that joined by InitGroup: use it (a failed one reports its failure).
   if (member && (!member->failed() || joined_from == 0)) return member;
   // Not a member (or a failed member of a declared group): look for a (new) declaration.
@@ -291,6 +315,7 @@ bool Registry::Leave(const std::string& name) {
     if (it == members_.end()) return false;
     member = it->second.member;
     members_.erase(it);
+    version_.fetch_add(1, std::memory_order_release);
   }
   member->Fail(fmt::format("the group '{}' was destroyed", name));
   return true;

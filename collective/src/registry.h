@@ -7,6 +7,7 @@
 //
 // Thread contract: thread-safe.
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,6 +53,9 @@ class Registry {
   };
   std::mutex mu_;
   std::map<std::pair<std::string, std::string>, Entry> members_;  // (name, identity)
+  // Bumped (under mu_) whenever members_ changes: a thread's cached Find result is valid while
+  // this has not moved (Find's fast path takes no lock and copies no string).
+  std::atomic<uint64_t> version_{1};
 };
 
 }  // namespace prism::collective

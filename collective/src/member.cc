@@ -222,10 +222,12 @@ Status Member::WaitFor(const std::function<bool()>& ready) {
   // to the worker pool (BlockingScope costs a lock there, and wakes an idle worker that then
   // spins on the transport and competes for the cores).
   if (inbox_) inbox_->SetPolling(true);
+  Backoff backoff;  // yields the core between polls after a few µs: the members may share cores
   for (int64_t start = NowNanos(), i = 0;; ++i) {
     if (inbox_) PollInbox();
     if (ready()) return Status::Ok();
     if (failed()) return failure();
+    backoff.Pause();
     // A transport poll (UCX also polls its tcp endpoints: a system call) and a clock read cost
     // far more than a look at the inbox, which brings the small messages: with an inbox, do them
     // less often.

@@ -6,6 +6,7 @@
 
 #include "reduce_kernels.h"
 #include "rma_algorithms.h"
+#include "segments.h"
 #include "stream_algorithms.h"
 
 namespace prism::collective {
@@ -21,23 +22,6 @@ uint32_t Tag(int step, size_t chunk) {
 }
 
 int Mod(int a, int w) { return ((a % w) + w) % w; }
-
-// `count` elements split into `w` segments whose sizes differ by at most one.
-struct Segments {
-  size_t count;
-  int w;
-  size_t start(int i) const {
-    size_t base = count / static_cast<size_t>(w);
-    size_t extra = count % static_cast<size_t>(w);
-    auto u = static_cast<size_t>(i);
-    return u * base + std::min(u, extra);
-  }
-  size_t len(int i) const {
-    size_t base = count / static_cast<size_t>(w);
-    size_t extra = count % static_cast<size_t>(w);
-    return base + (static_cast<size_t>(i) < extra ? 1 : 0);
-  }
-};
 
 // A range of `len` elements cut into chunks of `chunk` elements.
 struct Chunks {
@@ -288,7 +272,10 @@ Status HostBroadcast(Member& m, void* data, size_t bytes, int root) {
 Status HostAllGather(Member& m, const void* send, void* recv, size_t bytes) {
   const int w = m.world_size();
   const int r = m.rank();
-  if (UseStream(m, bytes)) return StreamAllGather(m, send, recv, bytes);
+  if (UseStream(m, bytes) && bytes * static_cast<size_t>(w) >= kStreamAllGatherMinBytes) {
+    return StreamAllGather(m, send, recv, bytes);
+  }
+  if (UseRma(m, bytes)) return RmaAllGather(m, send, recv, bytes);
   HostOp hop(m, m.NextSeq());
   auto* out = static_cast<std::byte*>(recv);
   auto block = [&](int b) { return out + static_cast<size_t>(b) * bytes; };

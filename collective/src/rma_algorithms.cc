@@ -17,6 +17,7 @@
 #include "prism/transport/memory_region.h"
 #include "prism/transport/transport.h"
 #include "reduce_kernels.h"
+#include "segments.h"
 
 namespace prism::collective {
 namespace {
@@ -83,17 +84,6 @@ Status CmaRead(uint32_t pid, uint64_t address, std::byte* local, size_t size) {
     done += static_cast<size_t>(n);
   }
   return Status::Ok();
-}
-
-// `count` elements split into `w` segments whose sizes differ by at most one.
-size_t SegmentStart(size_t count, int w, int i) {
-  size_t base = count / static_cast<size_t>(w);
-  size_t extra = count % static_cast<size_t>(w);
-  auto u = static_cast<size_t>(i);
-  return u * base + std::min(u, extra);
-}
-size_t SegmentLen(size_t count, int w, int i) {
-  return SegmentStart(count, w, i + 1) - SegmentStart(count, w, i);
 }
 
 // This member's buffer, registered and announced to the members in `to`.
@@ -395,8 +385,9 @@ Status RmaAllReduce(Member& m, void* data, size_t count, DataType type, ReduceOp
 
   // Phase 1: reduce segment r of every member into this buffer, chunk by chunk (the get of the
   // next chunk is issued before the current one is reduced).
-  const size_t mine = SegmentStart(count, w, r) * es;
-  const size_t mine_len = SegmentLen(count, w, r) * es;
+  const Segments seg{count, w};
+  const size_t mine = seg.start(r) * es;
+  const size_t mine_len = seg.len(r) * es;
   const size_t chunk = std::max(es, kReduceChunkBytes - kReduceChunkBytes % es);
   const size_t chunks = (mine_len + chunk - 1) / chunk;
   std::byte* scratch[2] = {m.Scratch(0, chunk), m.Scratch(1, chunk)};
@@ -433,8 +424,8 @@ Status RmaAllReduce(Member& m, void* data, size_t count, DataType type, ReduceOp
   // Phase 2: every other member's final segment, straight into place.
   for (int j : rop.others()) {
     if (Status s = rop.WaitNotice(j, kTagFinal); !s) return rop.Fail(s);
-    size_t at = SegmentStart(count, w, j) * es;
-    if (Status s = rop.Copy(j, at, d + at, SegmentLen(count, w, j) * es); !s) {
+    size_t at = seg.start(j) * es;
+    if (Status s = rop.Copy(j, at, d + at, seg.len(j) * es); !s) {
       return rop.Fail(s);
     }
   }

@@ -19,6 +19,19 @@ namespace {
 constexpr uint32_t kTagOffer = 0;  // a member's buffer size and whether it has outboxes
 constexpr size_t kOfferBytes = 16;
 constexpr size_t kChunk = ShmStream::kChunkBytes;
+// Results from this size on are written with streaming stores; smaller ones may stay in the
+// cache, where the caller reads them next (measured: a 16 MiB Broadcast took 1.36 ms with plain
+// copies and 1.58 ms with streaming stores, a 64 MiB one 9.4 ms and 7.2 ms).
+constexpr size_t kStreamingStoreBytes = 32 * 1024 * 1024;
+
+// Copies a chunk out of a slot into the result (of `result_bytes` in all).
+void CopyOut(std::byte* dst, const std::byte* slot, size_t n, size_t result_bytes) {
+  if (result_bytes >= kStreamingStoreBytes) {
+    StreamCopy(dst, slot, n);
+  } else {
+    std::memcpy(dst, slot, n);
+  }
+}
 
 // Every member tells every other one its buffer size and whether it mapped every outbox.
 // Succeeds with *streams set when all sizes match (the same decision on every member, since each
@@ -89,6 +102,62 @@ Result<uint64_t> Ready(ShmStream& st, int j) {
   return n;
 }
 
+// One round of streaming. This member publishes `own_chunks` chunks (`publish(k, slot)` writes
+// chunk k into its slot) while it takes `their_chunks[j]` chunks from every other member j
+// (`take(j, k, slot)` uses j's chunk k), interleaving the two so that nobody waits on a full
+// outbox.
+template <typename Publish, typename Take>
+Status Exchange(Member& m, size_t own_chunks, const std::vector<size_t>& their_chunks,
+                const Publish& publish, const Take& take) {
+  ShmStream& st = *m.stream();
+  const int w = m.world_size();
+  const int r = m.rank();
+  size_t published = 0;
+  std::vector<size_t> taken(static_cast<size_t>(w), 0);
+  size_t left = 0;
+  for (int j = 0; j < w; ++j) left += j == r ? 0 : their_chunks[static_cast<size_t>(j)];
+  auto open = [&](int j) {
+    auto u = static_cast<size_t>(j);
+    return j != r && taken[u] < their_chunks[u];
+  };
+  // Something to do: a chunk to publish into a free slot, or one to take.
+  auto can_move = [&] {
+    if (published < own_chunks && st.Writable()) return true;
+    for (int j = 0; j < w; ++j) {
+      if (open(j) && st.Readable(j) > 0) return true;
+    }
+    return false;
+  };
+  while (published < own_chunks || left > 0) {
+    bool moved = false;
+    if (published < own_chunks && st.Writable()) {
+      publish(published, st.NextSlot());
+      st.Publish();
+      ++published;
+      moved = true;
+    }
+    for (int j = 0; j < w; ++j) {
+      if (!open(j)) continue;
+      Result<uint64_t> ready = Ready(st, j);
+      if (!ready) return Broken(m, ready.error());
+      if (*ready > 0) {
+        size_t& k = taken[static_cast<size_t>(j)];
+        take(j, k, st.Peek(j));
+        st.Release(j);
+        ++k;
+        --left;
+        moved = true;
+      }
+    }
+    if (!moved) {
+      if (Status s = m.Spin(can_move); !s) return Broken(m, s);
+    }
+  }
+  return Status::Ok();
+}
+
+size_t ChunksOf(size_t bytes) { return (bytes + kChunk - 1) / kChunk; }
+
 }  // namespace
 
 bool UseStream(const Member& m, size_t bytes) { return UseRma(m, bytes); }
@@ -97,86 +166,41 @@ Status StreamBroadcast(Member& m, void* data, size_t bytes, int root) {
   bool streams = false;
   if (Status s = Agree(m, bytes, &streams); !s) return s;
   if (!streams) return RmaBroadcast(m, data, bytes, root);
-  ShmStream& st = *m.stream();
   auto* d = static_cast<std::byte*>(data);
-  const size_t chunks = (bytes + kChunk - 1) / kChunk;
-  if (m.rank() == root) {
-    for (size_t k = 0; k < chunks; ++k) {
-      if (!st.Writable()) {
-        if (Status s = m.Spin([&] { return st.Writable(); }); !s) return Broken(m, s);
-      }
-      std::memcpy(st.NextSlot(), d + k * kChunk, ChunkLen(bytes, k));
-      st.Publish();
-    }
-    return Status::Ok();
-  }
-  for (size_t k = 0; k < chunks; ++k) {
-    Result<uint64_t> ready = Ready(st, root);
-    if (ready && *ready == 0) {
-      Status s = m.Spin([&] { return st.Readable(root) > 0; });
-      if (!s) return Broken(m, s);
-      ready = Ready(st, root);
-    }
-    if (!ready) return Broken(m, ready.error());
-    StreamCopy(d + k * kChunk, st.Peek(root), ChunkLen(bytes, k));
-    st.Release(root);
-  }
-  return Status::Ok();
+  const size_t chunks = ChunksOf(bytes);
+  // The root only publishes (and returns when the last chunk is out); the others only take.
+  std::vector<size_t> their(static_cast<size_t>(m.world_size()), 0);
+  their[static_cast<size_t>(root)] = chunks;
+  return Exchange(
+      m, m.rank() == root ? chunks : 0, their,
+      [&](size_t k, std::byte* slot) { std::memcpy(slot, d + k * kChunk, ChunkLen(bytes, k)); },
+      [&](int, size_t k, const std::byte* slot) {
+        CopyOut(d + k * kChunk, slot, ChunkLen(bytes, k), bytes);
+      });
 }
 
 Status StreamAllGather(Member& m, const void* send, void* recv, size_t bytes) {
   bool streams = false;
   if (Status s = Agree(m, bytes, &streams); !s) return s;
   if (!streams) return RmaAllGather(m, send, recv, bytes);
-  ShmStream& st = *m.stream();
-  const int w = m.world_size();
-  const int r = m.rank();
   const auto* src = static_cast<const std::byte*>(send);
   auto* out = static_cast<std::byte*>(recv);
-  auto block = [&](int j) { return out + static_cast<size_t>(j) * bytes; };
-  std::byte* own = block(r);
-  const size_t chunks = (bytes + kChunk - 1) / kChunk;
-  size_t published = 0;
-  std::vector<size_t> read(static_cast<size_t>(w), 0);
-  size_t unread = static_cast<size_t>(w - 1) * chunks;
-  // Something to do: a chunk to publish into a free slot, or a peer's chunk to read.
-  auto can_move = [&] {
-    if (published < chunks && st.Writable()) return true;
-    for (int j = 0; j < w; ++j) {
-      if (j != r && read[static_cast<size_t>(j)] < chunks && st.Readable(j) > 0) return true;
-    }
-    return false;
-  };
-  while (published < chunks || unread > 0) {
-    bool moved = false;
-    if (published < chunks && st.Writable()) {
-      // Read the block once: into the slot (which stays in the cache), and from there into
-      // place.
-      std::byte* slot = st.NextSlot();
-      size_t n = ChunkLen(bytes, published);
-      std::memcpy(slot, src + published * kChunk, n);
-      if (own != src) StreamCopy(own + published * kChunk, slot, n);
-      st.Publish();
-      ++published;
-      moved = true;
-    }
-    for (int j = 0; j < w; ++j) {
-      size_t& k = read[static_cast<size_t>(j)];
-      if (j == r || k == chunks) continue;
-      Result<uint64_t> ready = Ready(st, j);
-      if (!ready) return Broken(m, ready.error());
-      if (*ready == 0) continue;
-      StreamCopy(block(j) + k * kChunk, st.Peek(j), ChunkLen(bytes, k));
-      st.Release(j);
-      ++k;
-      --unread;
-      moved = true;
-    }
-    if (!moved) {
-      if (Status s = m.Spin(can_move); !s) return Broken(m, s);
-    }
-  }
-  return Status::Ok();
+  std::byte* own = out + static_cast<size_t>(m.rank()) * bytes;
+  const size_t chunks = ChunksOf(bytes);
+  const size_t result = bytes * static_cast<size_t>(m.world_size());
+  return Exchange(
+      m, chunks, std::vector<size_t>(static_cast<size_t>(m.world_size()), chunks),
+      [&](size_t k, std::byte* slot) {
+        // Read the block once: into the slot (which stays in the cache), and from there into
+        // place.
+        size_t n = ChunkLen(bytes, k);
+        std::memcpy(slot, src + k * kChunk, n);
+        if (own != src) CopyOut(own + k * kChunk, slot, n, result);
+      },
+      [&](int j, size_t k, const std::byte* slot) {
+        CopyOut(out + static_cast<size_t>(j) * bytes + k * kChunk, slot, ChunkLen(bytes, k),
+                result);
+      });
 }
 
 }  // namespace prism::collective

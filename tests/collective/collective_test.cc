@@ -275,10 +275,13 @@ TEST(Collective, OneMemberPerRankOnOneHost) {
   ExpectAllEmpty(peers, &Peer::Check, std::string("per-rank"),
                  std::vector<int64_t>{1 << 20, 3'000'017}, false);
   ExpectAllEmpty(peers, &Peer::Large, std::string("per-rank"), int64_t{64} << 20);
-  // Back-to-back streamed Broadcasts and AllGathers: 600 001 floats (not a whole number of
-  // chunks) and exactly 8 chunks of 256 KiB.
+  // Back-to-back streamed Broadcasts (from 2 MiB) and AllGathers (from a 32 MiB result): 600 001
+  // floats (streamed Broadcasts, AllGathers reading the others' buffers), a whole number of
+  // 256 KiB chunks per member, and a result just over 32 MiB (not a whole number of chunks).
+  const int64_t w = Ranks();
   ExpectAllEmpty(peers, &Peer::Streams, std::string("per-rank"), int64_t{600'001});
-  ExpectAllEmpty(peers, &Peer::Streams, std::string("per-rank"), int64_t{512 * 1024});
+  ExpectAllEmpty(peers, &Peer::Streams, std::string("per-rank"), 65'536 * ((128 + w - 1) / w));
+  ExpectAllEmpty(peers, &Peer::Streams, std::string("per-rank"), (int64_t{8} << 20) / w + 1);
   // Sizes that differ between members raise on every member, and the group still works after.
   ExpectMismatchesRaise(peers, "per-rank");
   ExpectAllEmpty(peers, &Peer::Large, std::string("per-rank"), int64_t{1} << 20);

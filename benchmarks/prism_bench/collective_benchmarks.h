@@ -7,7 +7,9 @@
 ///
 /// The Prism group has one member per rank: the driver is member 0 and one actor on each other
 /// rank is member r. Each repetition is a group barrier followed by the timed operation on member
-/// 0 (MPI: MPI_Barrier, then the timed call on rank 0); values are medians in microseconds.
+/// 0 (MPI: MPI_Barrier, then the timed call on rank 0); a Broadcast (member 0 is its root, which
+/// may return before the others have the data) is timed together with a barrier after it, on
+/// both sides. Values are medians in microseconds.
 
 #include <string>
 #include <vector>

@@ -169,10 +169,16 @@ Status HostAllReduce(Member& m, void* data, size_t count, DataType type, ReduceO
     return Status::Ok();
   }
   auto* d = static_cast<std::byte*>(data);
-  if (count * DataTypeSize(type) <= kSmallBytes || count < static_cast<size_t>(w)) {
+  const size_t bytes = count * DataTypeSize(type);
+  if (count >= static_cast<size_t>(w) && UseStreamAllReduce(m, bytes)) {
+    bool ran = false;
+    Status s = StreamAllReduce(m, d, count, type, op, &ran);
+    if (ran || !s) return s;  // else some member has no outbox: go on below
+  }
+  if (bytes <= kSmallBytes || count < static_cast<size_t>(w)) {
     return SmallAllReduce(m, d, count, type, op);
   }
-  if (UseRma(m, count * DataTypeSize(type))) return RmaAllReduce(m, d, count, type, op);
+  if (UseRma(m, bytes)) return RmaAllReduce(m, d, count, type, op);
   HostOp hop(m, m.NextSeq());
   if (Status s = RingAllReduce(m, hop, d, count, type, op, /*allgather=*/true); !s) return s;
   return hop.WaitAll();

@@ -10,7 +10,9 @@
 
 #include "copy_kernels.h"
 #include "prism/common/wire.h"
+#include "reduce_kernels.h"
 #include "rma_algorithms.h"
+#include "segments.h"
 #include "shm_stream.h"
 
 namespace prism::collective {
@@ -105,9 +107,10 @@ Result<uint64_t> Ready(ShmStream& st, int j) {
 // One round of streaming. This member publishes `own_chunks` chunks (`publish(k, slot)` writes
 // chunk k into its slot) while it takes `their_chunks[j]` chunks from every other member j
 // (`take(j, k, slot)` uses j's chunk k), interleaving the two so that nobody waits on a full
-// outbox.
+// outbox. `ordered`: the others are taken from one at a time, in member order (a fixed reduction
+// order), else from whichever has a chunk ready.
 template <typename Publish, typename Take>
-Status Exchange(Member& m, size_t own_chunks, const std::vector<size_t>& their_chunks,
+Status Exchange(Member& m, size_t own_chunks, const std::vector<size_t>& their_chunks, bool ordered,
                 const Publish& publish, const Take& take) {
   ShmStream& st = *m.stream();
   const int w = m.world_size();
@@ -124,7 +127,9 @@ Status Exchange(Member& m, size_t own_chunks, const std::vector<size_t>& their_c
   auto can_move = [&] {
     if (published < own_chunks && st.Writable()) return true;
     for (int j = 0; j < w; ++j) {
-      if (open(j) && st.Readable(j) > 0) return true;
+      if (!open(j)) continue;
+      if (st.Readable(j) > 0) return true;
+      if (ordered) break;
     }
     return false;
   };
@@ -148,6 +153,7 @@ Status Exchange(Member& m, size_t own_chunks, const std::vector<size_t>& their_c
         --left;
         moved = true;
       }
+      if (ordered) break;
     }
     if (!moved) {
       if (Status s = m.Spin(can_move); !s) return Broken(m, s);
@@ -162,6 +168,63 @@ size_t ChunksOf(size_t bytes) { return (bytes + kChunk - 1) / kChunk; }
 
 bool UseStream(const Member& m, size_t bytes) { return UseRma(m, bytes); }
 
+bool UseStreamAllReduce(const Member& m, size_t bytes) {
+  return m.all_on_host() && bytes >= kStreamAllReduceMinBytes && bytes < kStreamAllReduceMaxBytes;
+}
+
+Status StreamAllReduce(Member& m, void* data, size_t count, DataType type, ReduceOp op, bool* ran) {
+  const size_t es = DataTypeSize(type);
+  const size_t bytes = count * es;
+  *ran = false;
+  if (Status s = Agree(m, bytes, ran); !s) return s;
+  if (!*ran) return Status::Ok();
+  const int w = m.world_size();
+  const int r = m.rank();
+  auto* d = static_cast<std::byte*>(data);
+  const Segments seg{count, w};
+  auto begin = [&](int j) { return seg.start(j) * es; };
+  auto end = [&](int j) { return seg.start(j + 1) * es; };
+  // Round 1: member j publishes its buffer outside its own segment ([0, begin) then [end, bytes),
+  // each cut into chunks); member r reduces the part of each chunk inside its segment into its
+  // buffer, taking the others in member order (so each segment's reduction order is fixed).
+  struct Piece {
+    size_t at;
+    size_t len;
+  };
+  std::vector<std::vector<Piece>> outside(static_cast<size_t>(w));
+  std::vector<size_t> their(static_cast<size_t>(w));
+  for (int j = 0; j < w; ++j) {
+    auto& pieces = outside[static_cast<size_t>(j)];
+    for (auto [lo, hi] : {std::pair{size_t{0}, begin(j)}, std::pair{end(j), bytes}}) {
+      for (size_t at = lo; at < hi; at += kChunk) pieces.push_back({at, std::min(kChunk, hi - at)});
+    }
+    their[static_cast<size_t>(j)] = pieces.size();
+  }
+  const auto& mine = outside[static_cast<size_t>(r)];
+  Status reduced = Exchange(
+      m, mine.size(), their, /*ordered=*/true,
+      [&](size_t k, std::byte* slot) { std::memcpy(slot, d + mine[k].at, mine[k].len); },
+      [&](int j, size_t k, const std::byte* slot) {
+        const Piece& p = outside[static_cast<size_t>(j)][k];
+        size_t lo = std::max(p.at, begin(r));
+        size_t hi = std::min(p.at + p.len, end(r));
+        if (lo < hi) ReduceElements(d + lo, d + lo, slot + (lo - p.at), (hi - lo) / es, type, op);
+      });
+  if (!reduced) return reduced;
+  // Round 2: every member publishes its reduced segment; the others copy it into place.
+  for (int j = 0; j < w; ++j) their[static_cast<size_t>(j)] = ChunksOf(end(j) - begin(j));
+  return Exchange(
+      m, their[static_cast<size_t>(r)], their, /*ordered=*/false,
+      [&](size_t k, std::byte* slot) {
+        size_t at = begin(r) + k * kChunk;
+        std::memcpy(slot, d + at, std::min(kChunk, end(r) - at));
+      },
+      [&](int j, size_t k, const std::byte* slot) {
+        size_t at = begin(j) + k * kChunk;
+        std::memcpy(d + at, slot, std::min(kChunk, end(j) - at));
+      });
+}
+
 Status StreamBroadcast(Member& m, void* data, size_t bytes, int root) {
   bool streams = false;
   if (Status s = Agree(m, bytes, &streams); !s) return s;
@@ -172,7 +235,7 @@ Status StreamBroadcast(Member& m, void* data, size_t bytes, int root) {
   std::vector<size_t> their(static_cast<size_t>(m.world_size()), 0);
   their[static_cast<size_t>(root)] = chunks;
   return Exchange(
-      m, m.rank() == root ? chunks : 0, their,
+      m, m.rank() == root ? chunks : 0, their, /*ordered=*/false,
       [&](size_t k, std::byte* slot) { std::memcpy(slot, d + k * kChunk, ChunkLen(bytes, k)); },
       [&](int, size_t k, const std::byte* slot) {
         CopyOut(d + k * kChunk, slot, ChunkLen(bytes, k), bytes);
@@ -190,6 +253,7 @@ Status StreamAllGather(Member& m, const void* send, void* recv, size_t bytes) {
   const size_t result = bytes * static_cast<size_t>(m.world_size());
   return Exchange(
       m, chunks, std::vector<size_t>(static_cast<size_t>(m.world_size()), chunks),
+      /*ordered=*/false,
       [&](size_t k, std::byte* slot) {
         // Read the block once: into the slot (which stays in the cache), and from there into
         // place.

@@ -268,10 +268,11 @@ TEST(Collective, OneMemberPerRankOnOneHost) {
   Peers peers = OnePerRank();
   ASSERT_EQ(static_cast<int>(peers.size()), Ranks());
   JoinAll(peers, "per-rank", /*timeout_ms=*/60'000);
-  // Every type and op through the shared-memory inbox (small) and the RMA and stream algorithms
-  // (2 MiB and more: 600 001 elements of 4 or 8 bytes).
+  // Every type and op through the shared-memory inbox (small), the outboxes (AllReduce from
+  // 8 KiB: 5 000 and 100 003 elements, 600 001 of 4 bytes) and the RMA algorithm (AllReduce from
+  // 4 MiB: 600 001 elements of 8 bytes).
   ExpectAllEmpty(peers, &Peer::Check, std::string("per-rank"),
-                 std::vector<int64_t>{1, 17, 1000, 600'001}, true);
+                 std::vector<int64_t>{1, 17, 1000, 5000, 100'003, 600'001}, true);
   ExpectAllEmpty(peers, &Peer::Check, std::string("per-rank"),
                  std::vector<int64_t>{1 << 20, 3'000'017}, false);
   ExpectAllEmpty(peers, &Peer::Large, std::string("per-rank"), int64_t{64} << 20);
@@ -289,12 +290,15 @@ TEST(Collective, OneMemberPerRankOnOneHost) {
   ExpectAllEmpty(peers, &Peer::Destroy, std::string("per-rank"));
 }
 
-// Without outboxes (member 0 opted out, so every member agrees to do without), large Broadcasts
-// and AllGathers read the members' buffers directly (rma_algorithms).
+// Without outboxes (member 0 opted out, so every member agrees to do without), AllReduces use the
+// message algorithms and large Broadcasts and AllGathers read the members' buffers directly
+// (rma_algorithms).
 TEST(Collective, OneMemberPerRankWithoutStreams) {
   Peers peers = OnePerRank();
   ASSERT_EQ(static_cast<int>(peers.size()), Ranks());
   JoinAll(peers, "no-streams", /*timeout_ms=*/60'000, /*no_streams_below=*/1);
+  ExpectAllEmpty(peers, &Peer::Check, std::string("no-streams"),
+                 std::vector<int64_t>{5000, 100'003, 600'001}, false);
   ExpectAllEmpty(peers, &Peer::Streams, std::string("no-streams"), int64_t{600'001});
   ExpectAllEmpty(peers, &Peer::Large, std::string("no-streams"), int64_t{64} << 20);
   ExpectMismatchesRaise(peers, "no-streams");

@@ -34,21 +34,22 @@ class Trainer {
     return "";
   }
   // Collectives in a loop until one raises; returns "raised after <ms> ms (iteration <i>):
-  // <message>" or what went wrong. The member living on `victim` dies at iteration 31.
-  // - mode "allreduce": even iterations reduce 400 KB (message algorithms), odd ones 4 MB (on one
-  //   host: the RMA algorithms, whose members read each other's buffers); the victim dies
-  //   entering iteration 31.
+  // <message>" or what went wrong. The member living on `victim` dies at iteration 31 or 32.
+  // - mode "allreduce": AllReduces of 4 KB, 400 KB and 8 MB in turn (on one host: the
+  //   shared-memory inboxes, the outboxes, and the RMA algorithm, whose members read each other's
+  //   buffers); the victim dies entering iteration 32, an 8 MB one.
   // - mode "stream": 16 MiB Broadcasts (the root moving round) and AllGathers in turn (on one
   //   host: streamed through the members' shared-memory outboxes); the victim dies 2 ms into
   //   iteration 31's call, from another thread, so most likely while the data streams.
   std::string Loop(std::string group, int victim, std::string mode) {
     const bool stream = mode == "stream";
     const int w = coll::GetWorldSize(group);
+    constexpr size_t kAllReduceCounts[] = {1'000, 100'000, 2'000'000};
     for (int i = 0; i < 100'000; ++i) {
-      size_t count = stream ? (size_t{4} << 20) : (i % 2 == 0 ? 100'000 : 1'000'000);
+      size_t count = stream ? (size_t{4} << 20) : kAllReduceCounts[i % 3];
       std::vector<float> v(count, static_cast<float>(coll::GetRank(group) + 1));
       std::vector<float> all(stream && i % 2 == 1 ? count * static_cast<size_t>(w) : 0);
-      if (i == 31 && Rank() == victim) {
+      if (i == (stream ? 31 : 32) && Rank() == victim) {
         if (!stream) raise(SIGKILL);
         std::thread([] {
           std::this_thread::sleep_for(std::chrono::milliseconds(2));

@@ -91,8 +91,8 @@ Result<std::unique_ptr<ShmInbox>> ShmInbox::Create(int world_size, int index, bo
   int reserved = posix_fallocate(fd, 0, static_cast<off_t>(bytes));
   if (reserved != 0 && stream) {
     Log().info(
-        "no room for a {}-byte shared-memory outbox in {} ({}): large Broadcasts and "
-        "AllGathers of this member read the others' buffers instead",
+        "no room for a {}-byte shared-memory outbox in {} ({}): the group's AllReduces, "
+        "Broadcasts and AllGathers that would stream through it use other algorithms",
         ShmStream::AreaBytes(world_size), name, std::strerror(reserved));
     stream = false;
     bytes = SegmentBytes(world_size, stream);

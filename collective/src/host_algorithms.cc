@@ -187,6 +187,11 @@ Status HostAllReduce(Member& m, void* data, size_t count, DataType type, ReduceO
 Status HostReduce(Member& m, void* data, size_t count, DataType type, ReduceOp op, int root) {
   const int w = m.world_size();
   const int r = m.rank();
+  if (w > 1 && count >= static_cast<size_t>(w) && UseStreamReduce(m, count * DataTypeSize(type))) {
+    bool ran = false;
+    Status s = StreamReduce(m, data, count, type, op, root, &ran);
+    if (ran || !s) return s;  // else some member has no outbox: go on below
+  }
   HostOp hop(m, m.NextSeq());
   if (w == 1 || count == 0) return Status::Ok();
   auto* d = static_cast<std::byte*>(data);
@@ -327,6 +332,11 @@ Status HostReduceScatter(Member& m, const void* send, void* recv, size_t count, 
   const int r = m.rank();
   const size_t es = DataTypeSize(type);
   const size_t bytes = count * es;
+  if (w > 1 && count > 0 && UseStreamReduce(m, bytes * static_cast<size_t>(w))) {
+    bool ran = false;
+    Status s = StreamReduceScatter(m, send, recv, count, type, op, &ran);
+    if (ran || !s) return s;  // else some member has no outbox: go on below
+  }
   HostOp hop(m, m.NextSeq());
   const auto* in = static_cast<const std::byte*>(send);
   auto input = [&](int b) { return in + static_cast<size_t>(b) * bytes; };

@@ -16,10 +16,19 @@ struct alignas(kLine) Counter {
 static_assert(sizeof(Counter) == kLine);
 static_assert(std::atomic<uint64_t>::is_always_lock_free, "outboxes need address-free atomics");
 
-// Layout of an outbox: head, tail[world_size], padding to a page, then the slots.
+// Layout of an outbox: head, tail[world_size], the slots' stamps, padding to a page, then the
+// slots.
 size_t CountersBytes(int world_size) {
-  size_t bytes = kLine * (1 + static_cast<size_t>(world_size));
+  size_t bytes =
+      kLine * (1 + static_cast<size_t>(world_size)) + sizeof(uint64_t) * ShmStream::kSlots;
   return (bytes + kPage - 1) / kPage * kPage;
+}
+
+// The stamps of the slots (plain words: written before the release store of head, read after the
+// acquire load).
+uint64_t* Stamps(std::byte* area, int world_size) {
+  return std::launder(
+      reinterpret_cast<uint64_t*>(area + kLine * (1 + static_cast<size_t>(world_size))));
 }
 
 Counter* Head(std::byte* area) { return std::launder(reinterpret_cast<Counter*>(area)); }
@@ -40,6 +49,7 @@ void ShmStream::Format(std::byte* area, int world_size) {
     new (area + kLine * (1 + static_cast<size_t>(j))) Counter{};
     Tail(area, j)->value.store(0, std::memory_order_relaxed);
   }
+  std::fill_n(Stamps(area, world_size), ShmStream::kSlots, uint64_t{0});
   std::atomic_thread_fence(std::memory_order_release);
 }
 
@@ -62,7 +72,9 @@ std::byte* ShmStream::NextSlot() const {
   return own + CountersBytes(static_cast<int>(areas_.size())) + (published_ % kSlots) * kChunkBytes;
 }
 
-void ShmStream::Publish() {
+void ShmStream::Publish(uint64_t stamp) {
+  Stamps(areas_[static_cast<size_t>(index_)],
+         static_cast<int>(areas_.size()))[published_ % kSlots] = stamp;
   ++published_;
   Head(areas_[static_cast<size_t>(index_)])->value.store(published_, std::memory_order_release);
 }
@@ -76,6 +88,11 @@ const std::byte* ShmStream::Peek(int j) const {
   auto u = static_cast<size_t>(j);
   return areas_[u] + CountersBytes(static_cast<int>(areas_.size())) +
          (consumed_[u] % kSlots) * kChunkBytes;
+}
+
+uint64_t ShmStream::Stamped(int j) const {
+  auto u = static_cast<size_t>(j);
+  return Stamps(areas_[u], static_cast<int>(areas_.size()))[consumed_[u] % kSlots];
 }
 
 void ShmStream::Release(int j) {

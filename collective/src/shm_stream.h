@@ -7,13 +7,13 @@
 // of kSlots slots of kChunkBytes, the count of chunks the owner published (`head`), and for every
 // other member the count of chunks it released (`tail[j]`). The owner writes chunk n into slot
 // n % kSlots once every other member released chunk n - kSlots, then publishes it (release store
-// of head); a reader copies chunk n out once head > n, then releases it (release store of its
-// tail). So the owner copies its data once into a slot that stays in the cache, every reader
-// copies it once out of it, and owner and readers work at the same time. Every member reads every
-// chunk its peers publish, in order: the algorithms that use the outboxes (Broadcast: the root
-// publishes, all others read; AllGather: everyone publishes, all others read) keep the counts in
-// step across operations. An operation that breaks off half way fails the group incarnation
-// (the counts no longer match).
+// of head, after the chunk's stamp); a reader copies chunk n out once head > n, checks its stamp,
+// then releases it (release store of its tail). So the owner copies its data once into a slot that
+// stays in the cache, every reader copies it once out of it, and owner and readers work at the same
+// time. Every member reads every chunk its peers publish, in order: the algorithms that use the
+// outboxes (Broadcast: the root publishes, all others read; AllGather: everyone publishes, all
+// others read) keep the counts in step across operations. An operation that breaks off half way
+// fails the group incarnation (the counts no longer match).
 //
 // Thread contract: one thread at a time per member (the member's operation thread); the counts
 // are lock-free atomics in shared memory.
@@ -43,14 +43,18 @@ class ShmStream {
   bool Writable();
   /// Producer: where the next chunk goes (only when Writable()).
   std::byte* NextSlot() const;
-  /// Producer: the next chunk is in its slot; the readers may take it.
-  void Publish();
+  /// Producer: the next chunk is in its slot; the readers may take it. `stamp` names the chunk
+  /// (the algorithms use the operation's number and the chunk's index), so that a reader can tell
+  /// a chunk it did not expect (Stamped).
+  void Publish(uint64_t stamp);
 
   /// Reader: chunks member j published that this member has not released yet (more than kSlots
   /// means j broke the protocol).
   uint64_t Readable(int j) const;
   /// Reader: member j's oldest chunk this member has not released (only when Readable(j) > 0).
   const std::byte* Peek(int j) const;
+  /// Reader: the stamp member j published that chunk with.
+  uint64_t Stamped(int j) const;
   /// Reader: done with that chunk; j may reuse its slot.
   void Release(int j);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -37,17 +38,19 @@ void CopyOut(std::byte* dst, const std::byte* slot, size_t n, size_t result_byte
 
 // Every member tells every other one its buffer size and whether it mapped every outbox.
 // Succeeds with *streams set when all sizes match (the same decision on every member, since each
-// sees every offer); fails on every member when they differ.
-Status Agree(Member& m, size_t bytes, bool* streams) {
+// sees every offer); fails on every member when they differ. *op: the operation's number (the
+// same on every member), which stamps its chunks.
+Status Agree(Member& m, size_t bytes, bool* streams, uint64_t* op) {
   const auto w = static_cast<size_t>(m.world_size());
   const int r = m.rank();
+  *op = m.NextSeq();
   std::vector<std::array<std::byte, kOfferBytes>> raw(w);
   std::vector<std::byte> offer;
   WireWriter writer(offer);
   writer.U64(bytes);
   writer.U8(m.stream() != nullptr ? 1 : 0);
   offer.resize(kOfferBytes);
-  HostOp hop(m, m.NextSeq());  // after the buffers: withdraws its receives before they go
+  HostOp hop(m, *op);  // after the buffers: withdraws its receives before they go
   std::vector<std::shared_ptr<RecvOp>> in(w);
   for (int j = 0; j < m.world_size(); ++j) {
     if (j == r) continue;
@@ -104,14 +107,20 @@ Result<uint64_t> Ready(ShmStream& st, int j) {
   return n;
 }
 
-// One round of streaming. This member publishes `own_chunks` chunks (`publish(k, slot)` writes
-// chunk k into its slot) while it takes `their_chunks[j]` chunks from every other member j
+// A round's chunk stamps: the operation's number in the high bits, the round below, then the
+// chunk's index (added by Exchange).
+uint64_t Stamp(uint64_t op, uint64_t round) { return (op << 24) | (round << 22); }
+
+// One round of streaming (its chunks stamped `stamp` + index). This member publishes `own_chunks`
+// chunks (`publish(k, slot)` writes chunk k into its slot) while it takes `their_chunks[j]` chunks
+// from every other member j
 // (`take(j, k, slot)` uses j's chunk k), interleaving the two so that nobody waits on a full
 // outbox. `ordered`: the others are taken from one at a time, in member order (a fixed reduction
 // order), else from whichever has a chunk ready.
 template <typename Publish, typename Take>
-Status Exchange(Member& m, size_t own_chunks, const std::vector<size_t>& their_chunks, bool ordered,
-                const Publish& publish, const Take& take) {
+Status Exchange(Member& m, uint64_t stamp, size_t own_chunks,
+                const std::vector<size_t>& their_chunks, bool ordered, const Publish& publish,
+                const Take& take) {
   ShmStream& st = *m.stream();
   const int w = m.world_size();
   const int r = m.rank();
@@ -137,7 +146,7 @@ Status Exchange(Member& m, size_t own_chunks, const std::vector<size_t>& their_c
     bool moved = false;
     if (published < own_chunks && st.Writable()) {
       publish(published, st.NextSlot());
-      st.Publish();
+      st.Publish(stamp + published);
       ++published;
       moved = true;
     }
@@ -147,6 +156,12 @@ Status Exchange(Member& m, size_t own_chunks, const std::vector<size_t>& their_c
       if (!ready) return Broken(m, ready.error());
       if (*ready > 0) {
         size_t& k = taken[static_cast<size_t>(j)];
+        if (st.Stamped(j) != stamp + k) {
+          return Broken(m, MakeError(ErrorCode::kInternal,
+                                     fmt::format("member {}'s outbox is out of step: chunk {:#x} "
+                                                 "where {:#x} was expected",
+                                                 j, st.Stamped(j), stamp + k)));
+        }
         take(j, k, st.Peek(j));
         st.Release(j);
         ++k;
@@ -172,21 +187,30 @@ bool UseStreamAllReduce(const Member& m, size_t bytes) {
   return m.all_on_host() && bytes >= kStreamAllReduceMinBytes && bytes < kStreamAllReduceMaxBytes;
 }
 
-Status StreamAllReduce(Member& m, void* data, size_t count, DataType type, ReduceOp op, bool* ran) {
-  const size_t es = DataTypeSize(type);
-  const size_t bytes = count * es;
-  *ran = false;
-  if (Status s = Agree(m, bytes, ran); !s) return s;
-  if (!*ran) return Status::Ok();
+bool UseStreamReduce(const Member& m, size_t bytes) {
+  return m.all_on_host() && bytes >= kStreamAllReduceMinBytes;
+}
+
+namespace {
+
+// Where each member's segment of a reduction's buffer begins, in bytes (w + 1 entries).
+std::vector<size_t> Bounds(const Segments& seg, size_t es) {
+  std::vector<size_t> bounds;
+  for (int j = 0; j <= seg.w; ++j) bounds.push_back(seg.start(j) * es);
+  return bounds;
+}
+
+// The reduction round: every member publishes `src` (all members' segments laid end to end,
+// `bounds`) outside its own segment, cut into chunks; member r reduces the part of each chunk that
+// falls in its segment into `acc` (its segment's result, which already holds its own
+// contribution), taking the others in member order (so each segment's reduction order is fixed,
+// and every segment is reduced by one member only).
+Status ReduceRound(Member& m, uint64_t stamp, const std::byte* src,
+                   const std::vector<size_t>& bounds, std::byte* acc, DataType type, ReduceOp op) {
   const int w = m.world_size();
   const int r = m.rank();
-  auto* d = static_cast<std::byte*>(data);
-  const Segments seg{count, w};
-  auto begin = [&](int j) { return seg.start(j) * es; };
-  auto end = [&](int j) { return seg.start(j + 1) * es; };
-  // Round 1: member j publishes its buffer outside its own segment ([0, begin) then [end, bytes),
-  // each cut into chunks); member r reduces the part of each chunk inside its segment into its
-  // buffer, taking the others in member order (so each segment's reduction order is fixed).
+  const size_t es = DataTypeSize(type);
+  const size_t bytes = bounds.back();
   struct Piece {
     size_t at;
     size_t len;
@@ -194,40 +218,112 @@ Status StreamAllReduce(Member& m, void* data, size_t count, DataType type, Reduc
   std::vector<std::vector<Piece>> outside(static_cast<size_t>(w));
   std::vector<size_t> their(static_cast<size_t>(w));
   for (int j = 0; j < w; ++j) {
-    auto& pieces = outside[static_cast<size_t>(j)];
-    for (auto [lo, hi] : {std::pair{size_t{0}, begin(j)}, std::pair{end(j), bytes}}) {
-      for (size_t at = lo; at < hi; at += kChunk) pieces.push_back({at, std::min(kChunk, hi - at)});
+    auto u = static_cast<size_t>(j);
+    for (auto [lo, hi] : {std::pair{size_t{0}, bounds[u]}, std::pair{bounds[u + 1], bytes}}) {
+      for (size_t at = lo; at < hi; at += kChunk) {
+        outside[u].push_back({at, std::min(kChunk, hi - at)});
+      }
     }
-    their[static_cast<size_t>(j)] = pieces.size();
+    their[u] = outside[u].size();
   }
   const auto& mine = outside[static_cast<size_t>(r)];
-  Status reduced = Exchange(
-      m, mine.size(), their, /*ordered=*/true,
-      [&](size_t k, std::byte* slot) { std::memcpy(slot, d + mine[k].at, mine[k].len); },
+  const size_t begin = bounds[static_cast<size_t>(r)];
+  const size_t end = bounds[static_cast<size_t>(r) + 1];
+  return Exchange(
+      m, stamp, mine.size(), their, /*ordered=*/true,
+      [&](size_t k, std::byte* slot) { std::memcpy(slot, src + mine[k].at, mine[k].len); },
       [&](int j, size_t k, const std::byte* slot) {
         const Piece& p = outside[static_cast<size_t>(j)][k];
-        size_t lo = std::max(p.at, begin(r));
-        size_t hi = std::min(p.at + p.len, end(r));
-        if (lo < hi) ReduceElements(d + lo, d + lo, slot + (lo - p.at), (hi - lo) / es, type, op);
+        size_t lo = std::max(p.at, begin);
+        size_t hi = std::min(p.at + p.len, end);
+        if (lo < hi) {
+          std::byte* into = acc + (lo - begin);
+          ReduceElements(into, into, slot + (lo - p.at), (hi - lo) / es, type, op);
+        }
       });
-  if (!reduced) return reduced;
-  // Round 2: every member publishes its reduced segment; the others copy it into place.
-  for (int j = 0; j < w; ++j) their[static_cast<size_t>(j)] = ChunksOf(end(j) - begin(j));
+}
+
+// The gathering round: the members publish their segments of `data` (`bounds`) and the others
+// copy them into place: every member (root < 0), or only the root, whose own segment then stays
+// unpublished. The other members still take (and drop) every published chunk: every member reads
+// every chunk another one publishes, or the outboxes' counts would drift apart.
+Status GatherRound(Member& m, uint64_t stamp, std::byte* data, const std::vector<size_t>& bounds,
+                   int root) {
+  const int w = m.world_size();
+  const int r = m.rank();
+  auto publishes = [&](int j) { return root < 0 || j != root; };
+  auto chunks = [&](int j) {
+    auto u = static_cast<size_t>(j);
+    return publishes(j) ? ChunksOf(bounds[u + 1] - bounds[u]) : 0;
+  };
+  std::vector<size_t> their(static_cast<size_t>(w));
+  for (int j = 0; j < w; ++j) their[static_cast<size_t>(j)] = chunks(j);
+  const bool keeps = root < 0 || r == root;
   return Exchange(
-      m, their[static_cast<size_t>(r)], their, /*ordered=*/false,
+      m, stamp, chunks(r), their, /*ordered=*/false,
       [&](size_t k, std::byte* slot) {
-        size_t at = begin(r) + k * kChunk;
-        std::memcpy(slot, d + at, std::min(kChunk, end(r) - at));
+        size_t at = bounds[static_cast<size_t>(r)] + k * kChunk;
+        std::memcpy(slot, data + at, std::min(kChunk, bounds[static_cast<size_t>(r) + 1] - at));
       },
       [&](int j, size_t k, const std::byte* slot) {
-        size_t at = begin(j) + k * kChunk;
-        std::memcpy(d + at, slot, std::min(kChunk, end(j) - at));
+        if (!keeps) return;
+        auto u = static_cast<size_t>(j);
+        size_t at = bounds[u] + k * kChunk;
+        std::memcpy(data + at, slot, std::min(kChunk, bounds[u + 1] - at));
       });
+}
+
+}  // namespace
+
+Status StreamAllReduce(Member& m, void* data, size_t count, DataType type, ReduceOp op, bool* ran) {
+  const size_t es = DataTypeSize(type);
+  *ran = false;
+  uint64_t seq = 0;
+  if (Status s = Agree(m, count * es, ran, &seq); !s) return s;
+  if (!*ran) return Status::Ok();
+  auto* d = static_cast<std::byte*>(data);
+  const std::vector<size_t> bounds = Bounds(Segments{count, m.world_size()}, es);
+  const auto r = static_cast<size_t>(m.rank());
+  if (Status s = ReduceRound(m, Stamp(seq, 0), d, bounds, d + bounds[r], type, op); !s) return s;
+  // Every member publishes its reduced segment; the others copy it into place.
+  return GatherRound(m, Stamp(seq, 1), d, bounds, /*root=*/-1);
+}
+
+Status StreamReduce(Member& m, void* data, size_t count, DataType type, ReduceOp op, int root,
+                    bool* ran) {
+  const size_t es = DataTypeSize(type);
+  *ran = false;
+  uint64_t seq = 0;
+  if (Status s = Agree(m, count * es, ran, &seq); !s) return s;
+  if (!*ran) return Status::Ok();
+  auto* d = static_cast<std::byte*>(data);
+  const std::vector<size_t> bounds = Bounds(Segments{count, m.world_size()}, es);
+  const auto r = static_cast<size_t>(m.rank());
+  if (Status s = ReduceRound(m, Stamp(seq, 0), d, bounds, d + bounds[r], type, op); !s) return s;
+  // Only the root gathers the reduced segments.
+  return GatherRound(m, Stamp(seq, 1), d, bounds, root);
+}
+
+Status StreamReduceScatter(Member& m, const void* send, void* recv, size_t count, DataType type,
+                           ReduceOp op, bool* ran) {
+  const size_t block = count * DataTypeSize(type);
+  const auto w = static_cast<size_t>(m.world_size());
+  *ran = false;
+  uint64_t seq = 0;
+  if (Status s = Agree(m, block * w, ran, &seq); !s) return s;
+  if (!*ran) return Status::Ok();
+  const auto* in = static_cast<const std::byte*>(send);
+  const auto r = static_cast<size_t>(m.rank());
+  std::vector<size_t> bounds;
+  for (size_t j = 0; j <= w; ++j) bounds.push_back(j * block);
+  std::memmove(recv, in + bounds[r], block);  // this member's own contribution first
+  return ReduceRound(m, Stamp(seq, 0), in, bounds, static_cast<std::byte*>(recv), type, op);
 }
 
 Status StreamBroadcast(Member& m, void* data, size_t bytes, int root) {
   bool streams = false;
-  if (Status s = Agree(m, bytes, &streams); !s) return s;
+  uint64_t seq = 0;
+  if (Status s = Agree(m, bytes, &streams, &seq); !s) return s;
   if (!streams) return RmaBroadcast(m, data, bytes, root);
   auto* d = static_cast<std::byte*>(data);
   const size_t chunks = ChunksOf(bytes);
@@ -235,7 +331,7 @@ Status StreamBroadcast(Member& m, void* data, size_t bytes, int root) {
   std::vector<size_t> their(static_cast<size_t>(m.world_size()), 0);
   their[static_cast<size_t>(root)] = chunks;
   return Exchange(
-      m, m.rank() == root ? chunks : 0, their, /*ordered=*/false,
+      m, Stamp(seq, 0), m.rank() == root ? chunks : 0, their, /*ordered=*/false,
       [&](size_t k, std::byte* slot) { std::memcpy(slot, d + k * kChunk, ChunkLen(bytes, k)); },
       [&](int, size_t k, const std::byte* slot) {
         CopyOut(d + k * kChunk, slot, ChunkLen(bytes, k), bytes);
@@ -244,7 +340,8 @@ Status StreamBroadcast(Member& m, void* data, size_t bytes, int root) {
 
 Status StreamAllGather(Member& m, const void* send, void* recv, size_t bytes) {
   bool streams = false;
-  if (Status s = Agree(m, bytes, &streams); !s) return s;
+  uint64_t seq = 0;
+  if (Status s = Agree(m, bytes, &streams, &seq); !s) return s;
   if (!streams) return RmaAllGather(m, send, recv, bytes);
   const auto* src = static_cast<const std::byte*>(send);
   auto* out = static_cast<std::byte*>(recv);
@@ -252,7 +349,7 @@ Status StreamAllGather(Member& m, const void* send, void* recv, size_t bytes) {
   const size_t chunks = ChunksOf(bytes);
   const size_t result = bytes * static_cast<size_t>(m.world_size());
   return Exchange(
-      m, chunks, std::vector<size_t>(static_cast<size_t>(m.world_size()), chunks),
+      m, Stamp(seq, 0), chunks, std::vector<size_t>(static_cast<size_t>(m.world_size()), chunks),
       /*ordered=*/false,
       [&](size_t k, std::byte* slot) {
         // Read the block once: into the slot (which stays in the cache), and from there into

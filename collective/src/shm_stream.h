@@ -1,7 +1,7 @@
 #pragma once
 // ShmStream: bulk data between members that live in distinct processes of one host, streamed
-// through shared memory in cache-sized chunks (the large Broadcast and AllGather,
-// stream_algorithms.cc).
+// through shared memory in cache-sized chunks (the reductions and the large Broadcast and
+// AllGather, stream_algorithms.cc).
 //
 // Each member owns one outbox in its shared-memory segment (ShmInbox reserves the room): a ring
 // of kSlots slots of kChunkBytes, the count of chunks the owner published (`head`), and for every
@@ -10,10 +10,10 @@
 // of head, after the chunk's stamp); a reader copies chunk n out once head > n, checks its stamp,
 // then releases it (release store of its tail). So the owner copies its data once into a slot that
 // stays in the cache, every reader copies it once out of it, and owner and readers work at the same
-// time. Every member reads every chunk its peers publish, in order: the algorithms that use the
-// outboxes (Broadcast: the root publishes, all others read; AllGather: everyone publishes, all
-// others read) keep the counts in step across operations. An operation that breaks off half way
-// fails the group incarnation (the counts no longer match).
+// time. Every member reads every chunk its peers publish, in order (the algorithms take and drop
+// the chunks they do not need), which keeps the counts in step across operations; the stamps let
+// a reader tell when they are not. An operation that breaks off half way fails the group
+// incarnation (the counts no longer match).
 //
 // Thread contract: one thread at a time per member (the member's operation thread); the counts
 // are lock-free atomics in shared memory.

@@ -41,11 +41,12 @@ struct GroupOptions {
   int64_t timeout_ms = -1;
   /// Longest wait for the other members in InitGroup, in milliseconds.
   int64_t init_timeout_ms = 120'000;
-  /// When the members live in distinct processes of one host, AllReduces of 8 KiB to 4 MiB and
-  /// large Broadcasts and AllGathers stream through a shared-memory outbox per member (2 MiB of
-  /// /dev/shm each, reserved at InitGroup; without the room, the member goes without). false (on
-  /// any member): no outboxes; those AllReduces then use messages, and the Broadcasts and
-  /// AllGathers read the members' buffers directly (process_vm_readv or RMA gets), all slower.
+  /// When the members live in distinct processes of one host, AllReduces of 8 KiB to 4 MiB,
+  /// Reduces and ReduceScatters from 8 KiB, and large Broadcasts and AllGathers stream through a
+  /// shared-memory outbox per member (2 MiB of /dev/shm each, reserved at InitGroup; without the
+  /// room, the member goes without). false (on any member): no outboxes; those reductions then
+  /// use messages, and the Broadcasts and AllGathers read the members' buffers directly
+  /// (process_vm_readv or RMA gets), all slower.
   bool shm_streams = true;
 };
 

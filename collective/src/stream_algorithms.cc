@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -113,10 +112,9 @@ uint64_t Stamp(uint64_t op, uint64_t round) { return (op << 24) | (round << 22);
 
 // One round of streaming (its chunks stamped `stamp` + index). This member publishes `own_chunks`
 // chunks (`publish(k, slot)` writes chunk k into its slot) while it takes `their_chunks[j]` chunks
-// from every other member j
-// (`take(j, k, slot)` uses j's chunk k), interleaving the two so that nobody waits on a full
-// outbox. `ordered`: the others are taken from one at a time, in member order (a fixed reduction
-// order), else from whichever has a chunk ready.
+// from every other member j (`take(j, k, slot)` uses j's chunk k), interleaving the two so that
+// nobody waits on a full outbox. `ordered`: the others are taken from one at a time, in member
+// order (a fixed reduction order), else from whichever has a chunk ready.
 template <typename Publish, typename Take>
 Status Exchange(Member& m, uint64_t stamp, size_t own_chunks,
                 const std::vector<size_t>& their_chunks, bool ordered, const Publish& publish,

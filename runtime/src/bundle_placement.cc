@@ -100,6 +100,31 @@ std::optional<std::vector<Rank>> PlanBundles(
     return best;
   };
 
+  // Each bundle of `order` in turn on the rank it fits that holds the most of the group (pack) or
+  // the fewest (spread); ties go to the tightest fit (pack) or the loosest (spread).
+  auto one_by_one = [&](bool pack) -> std::optional<std::vector<Rank>> {
+    for (size_t i : order) {
+      Rank best = kNoRank;
+      for (int r = 0; r < ranks; ++r) {
+        if (!usable(r) || !bundles[i].FitsIn(left[r])) continue;
+        if (best == kNoRank) {
+          best = r;
+        } else if (count[r] != count[best]) {
+          if (pack == (count[r] > count[best])) best = r;
+        } else {
+          auto here = Leftover(bundles[i], left[r]);
+          auto there = Leftover(bundles[i], left[best]);
+          if (pack ? here < there : here > there) best = r;
+        }
+      }
+      if (best == kNoRank) return std::nullopt;
+      out[i] = best;
+      left[best].Subtract(bundles[i]);
+      ++count[best];
+    }
+    return out;
+  };
+
   switch (strategy) {
     case PlacementStrategy::kStrictPack: {
       Rank r = one_rank(/*must_join_placed=*/true);
@@ -112,40 +137,10 @@ std::optional<std::vector<Rank>> PlanBundles(
         for (size_t i : todo) out[i] = r;
         return out;
       }
-      for (size_t i : order) {
-        Rank best = kNoRank;
-        for (int r = 0; r < ranks; ++r) {
-          if (!usable(r) || !bundles[i].FitsIn(left[r])) continue;
-          if (best == kNoRank || count[r] > count[best] ||
-              (count[r] == count[best] &&
-               Leftover(bundles[i], left[r]) < Leftover(bundles[i], left[best]))) {
-            best = r;
-          }
-        }
-        if (best == kNoRank) return std::nullopt;
-        out[i] = best;
-        left[best].Subtract(bundles[i]);
-        ++count[best];
-      }
-      return out;
+      return one_by_one(/*pack=*/true);
     }
     case PlacementStrategy::kSpread: {
-      for (size_t i : order) {
-        Rank best = kNoRank;
-        for (int r = 0; r < ranks; ++r) {
-          if (!usable(r) || !bundles[i].FitsIn(left[r])) continue;
-          if (best == kNoRank || count[r] < count[best] ||
-              (count[r] == count[best] &&
-               Leftover(bundles[i], left[r]) > Leftover(bundles[i], left[best]))) {
-            best = r;
-          }
-        }
-        if (best == kNoRank) return std::nullopt;
-        out[i] = best;
-        left[best].Subtract(bundles[i]);
-        ++count[best];
-      }
-      return out;
+      return one_by_one(/*pack=*/false);
     }
     case PlacementStrategy::kStrictSpread: {
       // Ranks already holding a bundle of the group are taken; the rest is a bipartite

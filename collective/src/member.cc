@@ -251,9 +251,11 @@ Status Member::WaitFor(const std::function<bool()>& ready) {
       *event_, deadline, /*spin_ns=*/0);
   if (ready()) return Status::Ok();
   if (failed()) return failure();
-  if (!ok && !transport_.running()) {
-    return MakeError(ErrorCode::kCancelled, "Prism is shutting down");
-  }
+  return WaitEnded(!ok && !transport_.running());
+}
+
+Status Member::WaitEnded(bool shutting_down) const {
+  if (shutting_down) return MakeError(ErrorCode::kCancelled, "Prism is shutting down");
   return MakeError(ErrorCode::kTimeout,
                    fmt::format("waited more than {} ms (GroupOptions::timeout_ms) for the others",
                                options_.timeout_ms));
@@ -267,13 +269,8 @@ Status Member::Spin(const std::function<bool()>& ready) {
     if (failed()) return failure();
     backoff.Pause();
     if (i % 1024 == 1023) {  // a clock read per many polls
-      if (!transport_.running()) return MakeError(ErrorCode::kCancelled, "Prism is shutting down");
-      if (deadline >= 0 && NowNanos() > deadline) {
-        return MakeError(ErrorCode::kTimeout,
-                         fmt::format("waited more than {} ms (GroupOptions::timeout_ms) for the "
-                                     "others",
-                                     options_.timeout_ms));
-      }
+      if (!transport_.running()) return WaitEnded(/*shutting_down=*/true);
+      if (deadline >= 0 && NowNanos() > deadline) return WaitEnded(/*shutting_down=*/false);
     }
   }
 }

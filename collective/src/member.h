@@ -122,6 +122,9 @@ class Member {
   void set_peer_read(int j, PeerRead how) { peer_read_[static_cast<size_t>(j)] = how; }
 
  private:
+  /// The error of a wait that ended without its condition: Prism shutting down, else the
+  /// operation timeout (WaitFor, Spin).
+  Status WaitEnded(bool shutting_down) const;
   void WorkerLoop();
   void WaitForQueue();
   void PollInbox();

@@ -273,7 +273,11 @@ Status GatherRound(Member& m, uint64_t stamp, std::byte* data, const std::vector
 
 }  // namespace
 
-Status StreamAllReduce(Member& m, void* data, size_t count, DataType type, ReduceOp op, bool* ran) {
+namespace {
+
+// AllReduce (root < 0) and Reduce: the reduction round, then the gathering round.
+Status ReduceAndGather(Member& m, void* data, size_t count, DataType type, ReduceOp op, int root,
+                       bool* ran) {
   const size_t es = DataTypeSize(type);
   *ran = false;
   uint64_t seq = 0;
@@ -283,23 +287,18 @@ Status StreamAllReduce(Member& m, void* data, size_t count, DataType type, Reduc
   const std::vector<size_t> bounds = Bounds(Segments{count, m.world_size()}, es);
   const auto r = static_cast<size_t>(m.rank());
   if (Status s = ReduceRound(m, Stamp(seq, 0), d, bounds, d + bounds[r], type, op); !s) return s;
-  // Every member publishes its reduced segment; the others copy it into place.
-  return GatherRound(m, Stamp(seq, 1), d, bounds, /*root=*/-1);
+  return GatherRound(m, Stamp(seq, 1), d, bounds, root);
+}
+
+}  // namespace
+
+Status StreamAllReduce(Member& m, void* data, size_t count, DataType type, ReduceOp op, bool* ran) {
+  return ReduceAndGather(m, data, count, type, op, /*root=*/-1, ran);  // everyone gathers
 }
 
 Status StreamReduce(Member& m, void* data, size_t count, DataType type, ReduceOp op, int root,
                     bool* ran) {
-  const size_t es = DataTypeSize(type);
-  *ran = false;
-  uint64_t seq = 0;
-  if (Status s = Agree(m, count * es, ran, &seq); !s) return s;
-  if (!*ran) return Status::Ok();
-  auto* d = static_cast<std::byte*>(data);
-  const std::vector<size_t> bounds = Bounds(Segments{count, m.world_size()}, es);
-  const auto r = static_cast<size_t>(m.rank());
-  if (Status s = ReduceRound(m, Stamp(seq, 0), d, bounds, d + bounds[r], type, op); !s) return s;
-  // Only the root gathers the reduced segments.
-  return GatherRound(m, Stamp(seq, 1), d, bounds, root);
+  return ReduceAndGather(m, data, count, type, op, root, ran);  // only the root gathers
 }
 
 Status StreamReduceScatter(Member& m, const void* send, void* recv, size_t count, DataType type,
